@@ -1,0 +1,8 @@
+"""mock_iotjobs: an in-memory, model-driven mock of AWS IoT Jobs for boto3/botocore."""
+
+from .core import mock_iotjobs
+from .handle import MockIotJobs
+from .protocol.errors import ServiceError
+
+__all__ = ["MockIotJobs", "ServiceError", "mock_iotjobs", "__version__"]
+__version__ = "0.1.0"

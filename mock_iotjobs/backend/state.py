@@ -1,0 +1,95 @@
+"""State of one mock activation: one backend per (account, region), one clock."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+from typing import Dict, List, Tuple
+
+from ..protocol.errors import ServiceError
+
+from .clock import Clock
+from .registry import ThingRegistry
+
+DEFAULT_ACCOUNT_ID = "123456789012"
+DEFAULT_REGION = "us-east-1"
+
+
+def default_account_id() -> str:
+    return os.environ.get("MOCK_IOTJOBS_ACCOUNT_ID", DEFAULT_ACCOUNT_ID)
+
+
+class Backend:
+    """Everything IoT Jobs knows about in one account and region.
+
+    Handlers hold ``lock`` for the whole request, so each request is atomic
+    and a refused call (which raises before mutating) changes nothing.
+    """
+
+    def __init__(self, account_id: str, region: str, clock: Clock) -> None:
+        self.account_id = account_id
+        self.region = region
+        self.clock = clock
+        self.lock = threading.RLock()
+        self._seq = itertools.count(1)
+        self.things = ThingRegistry(self)
+
+    def next_seq(self) -> int:
+        return next(self._seq)
+
+    def delete_thing(self, name: str, expected_version: "int | None" = None) -> None:
+        """Delete a thing; its unfinished job executions are removed with it."""
+        self.things.delete(name, expected_version)
+
+    def now(self) -> float:
+        return self.clock.now()
+
+    def apply_due(self) -> None:
+        """Apply everything the clock has made due (timeouts, rollouts, schedules)."""
+
+
+class BackendStore:
+    """Backends keyed by (account, region), created on first use."""
+
+    def __init__(self) -> None:
+        self.clock = Clock()
+        self._backends: Dict[Tuple[str, str], Backend] = {}
+        self._lock = threading.Lock()
+        self._faults: Dict[str, List[str]] = {}
+
+    def inject_fault(self, operation: str, error_code: str, times: int = 1) -> None:
+        """Make the next ``times`` calls of ``operation`` answer ``error_code``."""
+        with self._lock:
+            self._faults.setdefault(operation, []).extend([error_code] * times)
+
+    def raise_injected_fault(self, operation: str) -> None:
+        if not self._faults:
+            return
+        with self._lock:
+            pending = self._faults.get(operation)
+            if not pending:
+                return
+            code = pending.pop(0)
+            if not pending:
+                del self._faults[operation]
+        raise ServiceError(code, f"Injected {code} for {operation}")
+
+    def get(self, account_id: str, region: str) -> Backend:
+        key = (account_id, region)
+        backend = self._backends.get(key)
+        if backend is None:
+            with self._lock:
+                backend = self._backends.get(key)
+                if backend is None:
+                    backend = Backend(account_id, region, self.clock)
+                    self._backends[key] = backend
+        return backend
+
+    def all(self) -> Dict[Tuple[str, str], Backend]:
+        return dict(self._backends)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._backends.clear()
+            self._faults.clear()

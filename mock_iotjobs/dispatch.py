@@ -1,0 +1,65 @@
+"""The one request pipeline shared by every transport.
+
+request → route → parse → validate → handler (under the backend's lock,
+after due timed work is applied) → shaped response, or an AWS-shaped error.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from . import handlers  # noqa: F401  (registers every operation)
+from .backend.state import DEFAULT_REGION, BackendStore, default_account_id
+from .handlers.base import HANDLERS, Context
+from .protocol.errors import NotImplementedOperation, ServiceError
+from .protocol.request import parse_request
+from .protocol.response import failure, new_request_id, success
+from .protocol.routing import credential_scope, region_from_host, route, service_for
+from .protocol.validation import validate
+from .protocol.wire import HttpRequest, HttpResponse
+
+log = logging.getLogger("mock_iotjobs")
+
+_ACCOUNT_KEY = re.compile(r"\d{12}")
+
+
+def serve(store: BackendStore, request: HttpRequest) -> HttpResponse:
+    """Answer one HTTP request for ``iot`` or ``iot-jobs-data``."""
+    request_id = new_request_id()
+    authorization = request.header("Authorization")
+    service = service_for(authorization, request.host)
+    try:
+        operation, labels = route(service, request.method, request.path)
+        params = parse_request(service, operation, labels, request.query, request.headers, request.body)
+        validate(service, operation, params)
+        handler = HANDLERS.get((service, operation))
+        if handler is None:
+            raise NotImplementedOperation(service, operation)
+        account_id, region = _account_and_region(authorization, request.host)
+        store.raise_injected_fault(operation)
+        backend = store.get(account_id, region)
+        context = Context(backend, store, service, operation, request_id, request.host)
+        with backend.lock:
+            backend.apply_due()
+            result = handler(context, params)
+        return success(service, operation, result, request_id)
+    except ServiceError as error:
+        return failure(service, error, request_id)
+    except Exception as error:  # a bug in the mock: say so instead of crashing the caller
+        log.exception("mock_iotjobs failed on %s %s", request.method, request.path)
+        internal = ServiceError(
+            "InternalFailureException", f"mock_iotjobs internal error: {error!r}", status=500
+        )
+        return failure(service, internal, request_id)
+
+
+def _account_and_region(authorization: str, host: str) -> "tuple[str, str]":
+    scope = credential_scope(authorization) if authorization else None
+    account = default_account_id()
+    region = None
+    if scope is not None:
+        if _ACCOUNT_KEY.fullmatch(scope[0]):
+            account = scope[0]
+        region = scope[2]
+    return account, region or region_from_host(host) or DEFAULT_REGION

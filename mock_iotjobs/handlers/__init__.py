@@ -1,0 +1,3 @@
+"""Importing this package registers every implemented operation."""
+
+from . import endpoint, things  # noqa: F401

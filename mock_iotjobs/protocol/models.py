@@ -1,0 +1,34 @@
+"""Access to botocore's service models for the two services we serve.
+
+The models are loaded once per process; everything else in ``protocol/``
+derives its tables from them, so adding an operation never means writing
+parsing or serialisation code.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from botocore.loaders import Loader
+from botocore.model import OperationModel, ServiceModel
+
+IOT = "iot"
+JOBS_DATA = "iot-jobs-data"
+SERVICES = (IOT, JOBS_DATA)
+
+
+@functools.lru_cache(maxsize=None)
+def _loader() -> Loader:
+    return Loader()
+
+
+@functools.lru_cache(maxsize=None)
+def service_model(service: str) -> ServiceModel:
+    """The botocore model of ``service`` (``iot`` or ``iot-jobs-data``)."""
+    data = _loader().load_service_model(service, "service-2")
+    return ServiceModel(data, service_name=service)
+
+
+@functools.lru_cache(maxsize=None)
+def operation_model(service: str, operation: str) -> OperationModel:
+    return service_model(service).operation_model(operation)
