@@ -5,12 +5,14 @@ from __future__ import annotations
 import itertools
 import os
 import threading
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from ..protocol.errors import ServiceError
 
 from .clock import Clock
+from .groups import ThingGroups
 from .registry import ThingRegistry
+from .tags import TagStore
 
 DEFAULT_ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"
@@ -34,13 +36,25 @@ class Backend:
         self.lock = threading.RLock()
         self._seq = itertools.count(1)
         self.things = ThingRegistry(self)
+        self.groups = ThingGroups(self)
+        self.tags = TagStore()
 
     def next_seq(self) -> int:
         return next(self._seq)
 
-    def delete_thing(self, name: str, expected_version: "int | None" = None) -> None:
+    def delete_thing(self, name: str, expected_version: Optional[int] = None) -> None:
         """Delete a thing; its unfinished job executions are removed with it."""
-        self.things.delete(name, expected_version)
+        thing = self.things.delete(name, expected_version)
+        if thing is not None:
+            self.groups.forget_thing(name)
+            self.tags.drop(thing.arn)
+            self.on_thing_deleted(thing.arn)
+
+    def on_thing_deleted(self, thing_arn: str) -> None:
+        """Hook for the jobs engine: REMOVE the thing's unfinished executions."""
+
+    def on_group_membership(self, group_name: str, thing_name: str, added: bool) -> None:
+        """Hook for the jobs engine: CONTINUOUS jobs follow their groups' members."""
 
     def now(self) -> float:
         return self.clock.now()
