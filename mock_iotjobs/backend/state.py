@@ -10,7 +10,10 @@ from typing import Dict, List, Optional, Tuple
 from ..protocol.errors import ServiceError
 
 from .clock import Clock
+from .executions import Executions
 from .groups import ThingGroups
+from .jobs import Jobs
+from .notifications import NotificationLog
 from .registry import ThingRegistry
 from .tags import TagStore
 
@@ -38,6 +41,9 @@ class Backend:
         self.things = ThingRegistry(self)
         self.groups = ThingGroups(self)
         self.tags = TagStore()
+        self.notifications = NotificationLog()
+        self.executions = Executions(self, self.notifications)
+        self.jobs = Jobs(self, self.executions, self.notifications)
 
     def next_seq(self) -> int:
         return next(self._seq)
@@ -48,13 +54,11 @@ class Backend:
         if thing is not None:
             self.groups.forget_thing(name)
             self.tags.drop(thing.arn)
-            self.on_thing_deleted(thing.arn)
-
-    def on_thing_deleted(self, thing_arn: str) -> None:
-        """Hook for the jobs engine: REMOVE the thing's unfinished executions."""
+            self.jobs.on_thing_deleted(name)
 
     def on_group_membership(self, group_name: str, thing_name: str, added: bool) -> None:
-        """Hook for the jobs engine: CONTINUOUS jobs follow their groups' members."""
+        """Called by thing groups: CONTINUOUS jobs follow their groups' members."""
+        self.jobs.on_group_membership(group_name, thing_name, added)
 
     def now(self) -> float:
         return self.clock.now()

@@ -1,0 +1,247 @@
+"""Job executions: the per-thing index, the state machine and what devices see.
+
+Every status change goes through :meth:`Executions.set_status`, which keeps
+the job's counts, version numbers and timestamps right and publishes the
+job-execution event; changes a device would notice are published by
+:meth:`Executions.observe`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
+
+from .model import IN_PROGRESS, QUEUED, TERMINAL, Job, JobExecution
+from .notifications import NotificationLog
+
+if TYPE_CHECKING:
+    from .state import Backend
+
+DeviceView = Tuple[frozenset, Optional[Tuple[str, int]]]
+
+
+def device_seconds(value: Optional[float]) -> Optional[int]:
+    """Device-plane timestamps are whole epoch seconds."""
+    return None if value is None else int(value)
+
+
+class Executions:
+    """Latest execution of each job on each thing, indexed by thing."""
+
+    def __init__(self, backend: "Backend", log: NotificationLog) -> None:
+        self._backend = backend
+        self._log = log
+        self.by_thing: Dict[str, Dict[str, JobExecution]] = {}
+        # Called after any status change, so the job can complete or abort.
+        self.on_change: Callable[[Job], None] = lambda job: None
+
+    # --- creation and transitions ----------------------------------------
+    def create(self, job: Job, thing_name: str, thing_arn: str, now: float, retry_attempt: int = 0,
+               released: bool = True) -> JobExecution:
+        history = job.history.setdefault(thing_name, [])
+        execution = JobExecution(
+            job=job,
+            thing_name=thing_name,
+            thing_arn=thing_arn,
+            execution_number=len(history) + 1,
+            seq=self._backend.next_seq(),
+            queued_at=now,
+            last_updated_at=now,
+            retry_attempt=retry_attempt,
+            released=released,
+            history_key=thing_name,
+        )
+        previous = job.latest.get(thing_name)
+        if previous is not None:
+            job.counts[previous.status] -= 1
+        history.append(execution)
+        job.latest[thing_name] = execution
+        job.counts[QUEUED] += 1
+        self.by_thing.setdefault(thing_name, {})[job.job_id] = execution
+        return execution
+
+    def set_status(
+        self,
+        execution: JobExecution,
+        status: str,
+        now: float,
+        details: Optional[Dict[str, str]] = None,
+        force_canceled: Optional[bool] = None,
+    ) -> None:
+        job = execution.job
+        old = execution.status
+        if job.latest.get(execution.thing_name) is execution:
+            job.counts[old] -= 1
+            job.counts[status] += 1
+        execution.status = status
+        if details is not None:
+            execution.status_details = details
+        if force_canceled is not None:
+            execution.force_canceled = force_canceled
+        if status == IN_PROGRESS and execution.started_at is None:
+            execution.started_at = now
+        execution.version_number += 1
+        execution.last_updated_at = now
+        job.last_updated_at = now
+        if status in TERMINAL:
+            execution.in_progress_deadline = None
+            execution.step_deadline = None
+            self._log.event(
+                f"$aws/events/jobExecution/{job.job_id}/{status.lower()}",
+                {
+                    "eventType": "JOB_EXECUTION",
+                    "operation": status.lower(),
+                    "jobId": job.job_id,
+                    "thingArn": execution.thing_arn,
+                    "status": status,
+                    "statusDetails": dict(execution.status_details),
+                },
+                now,
+            )
+        if old != status:
+            self.on_change(job)
+
+    def device_update(
+        self,
+        execution: JobExecution,
+        status: str,
+        now: float,
+        details: Optional[Dict[str, str]] = None,
+        step_timeout_minutes: Optional[int] = None,
+    ) -> None:
+        """A device reports progress: status, details and (re)armed timers."""
+        starting = execution.started_at is None and status == IN_PROGRESS
+        self.set_status(execution, status, now, details=details)
+        if status != IN_PROGRESS:
+            return
+        if starting:
+            timeout = (execution.job.config.get("timeoutConfig") or {}).get("inProgressTimeoutInMinutes")
+            if timeout:
+                execution.in_progress_deadline = now + 60 * timeout
+        if step_timeout_minutes is not None:
+            execution.step_timeout_minutes = step_timeout_minutes
+            execution.step_deadline = now + 60 * step_timeout_minutes
+
+    def forget(self, execution: JobExecution) -> None:
+        """Drop an execution from the per-thing index (job or execution deleted)."""
+        per_thing = self.by_thing.get(execution.thing_name)
+        if per_thing is not None and per_thing.get(execution.job_id) is execution:
+            del per_thing[execution.job_id]
+            if not per_thing:
+                del self.by_thing[execution.thing_name]
+
+    # --- what a device sees ----------------------------------------------
+    def for_thing(self, thing_name: str) -> List[JobExecution]:
+        return list(self.by_thing.get(thing_name, {}).values())
+
+    def pending(self, thing_name: str) -> Tuple[List[JobExecution], List[JobExecution]]:
+        """(in progress, queued) executions visible to the device, each oldest first."""
+        in_progress: List[JobExecution] = []
+        queued: List[JobExecution] = []
+        for execution in self.by_thing.get(thing_name, {}).values():
+            if not execution.released:
+                continue
+            if execution.status == IN_PROGRESS:
+                in_progress.append(execution)
+            elif execution.status == QUEUED:
+                queued.append(execution)
+        in_progress.sort(key=_by_seq)
+        queued.sort(key=_by_seq)
+        return in_progress, queued
+
+    def next_for(self, thing_name: str) -> Optional[JobExecution]:
+        in_progress, queued = self.pending(thing_name)
+        if in_progress:
+            return in_progress[0]
+        return queued[0] if queued else None
+
+    def _view(self, thing_name: str) -> DeviceView:
+        in_progress, queued = self.pending(thing_name)
+        ids = frozenset(e.job_id for e in in_progress + queued)
+        first = (in_progress or queued or [None])[0]
+        return ids, (None if first is None else (first.job_id, first.execution_number))
+
+    @contextlib.contextmanager
+    def observe(self, thing_names: Iterable[str]) -> Iterator[None]:
+        """Publish ``notify``/``notify-next`` for every thing whose view the block changes."""
+        before = {name: self._view(name) for name in thing_names}
+        yield
+        now = self._backend.now()
+        for name, (ids, next_key) in before.items():
+            after_ids, after_next = self._view(name)
+            if after_ids != ids:
+                self._log.to_thing(name, "notify", self._notify_payload(name, now), now)
+            if after_next != next_key:
+                self._log.to_thing(name, "notify-next", self._notify_next_payload(name, now), now)
+
+    def _notify_payload(self, thing_name: str, now: float) -> dict:
+        in_progress, queued = self.pending(thing_name)
+        jobs = {}
+        if in_progress:
+            jobs[IN_PROGRESS] = [summary(e) for e in in_progress]
+        if queued:
+            jobs[QUEUED] = [summary(e) for e in queued]
+        return {"jobs": jobs, "timestamp": int(now)}
+
+    def _notify_next_payload(self, thing_name: str, now: float) -> dict:
+        nxt = self.next_for(thing_name)
+        payload: dict = {"timestamp": int(now)}
+        if nxt is not None:
+            payload["execution"] = device_execution(nxt, now, include_document=True)
+        return payload
+
+
+def _by_seq(execution: JobExecution) -> int:
+    return execution.seq
+
+
+def summary(execution: JobExecution) -> dict:
+    """The device plane's JobExecutionSummary."""
+    out = {
+        "jobId": execution.job_id,
+        "queuedAt": device_seconds(execution.queued_at),
+        "lastUpdatedAt": device_seconds(execution.last_updated_at),
+        "versionNumber": execution.version_number,
+        "executionNumber": execution.execution_number,
+    }
+    if execution.started_at is not None:
+        out["startedAt"] = device_seconds(execution.started_at)
+    return out
+
+
+def seconds_before_timeout(execution: JobExecution, now: float) -> Optional[int]:
+    deadline = execution.deadline()
+    if deadline is None or execution.status != IN_PROGRESS:
+        return None
+    return max(0, int(deadline - now))
+
+
+def device_execution(execution: JobExecution, now: float, include_document: bool) -> dict:
+    """The device plane's JobExecution."""
+    out = {
+        "jobId": execution.job_id,
+        "thingName": execution.thing_name,
+        "status": execution.status,
+        "queuedAt": device_seconds(execution.queued_at),
+        "lastUpdatedAt": device_seconds(execution.last_updated_at),
+        "versionNumber": execution.version_number,
+        "executionNumber": execution.execution_number,
+    }
+    if execution.status_details:
+        out["statusDetails"] = dict(execution.status_details)
+    if execution.started_at is not None:
+        out["startedAt"] = device_seconds(execution.started_at)
+    remaining = seconds_before_timeout(execution, now)
+    if remaining is not None:
+        out["approximateSecondsBeforeTimedOut"] = remaining
+    if include_document and execution.job.document is not None:
+        out["jobDocument"] = execution.job.document
+    return out
+
+
+def execution_state(execution: JobExecution) -> dict:
+    """The device plane's JobExecutionState."""
+    out: dict = {"status": execution.status, "versionNumber": execution.version_number}
+    if execution.status_details:
+        out["statusDetails"] = dict(execution.status_details)
+    return out

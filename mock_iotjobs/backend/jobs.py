@@ -1,0 +1,339 @@
+"""Jobs: creation from documents or templates, cancel, delete, update, targets,
+completion, and the reaction to things and groups changing."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any, Dict, List, Optional
+
+from ..protocol.errors import (
+    already_exists,
+    invalid_request,
+    invalid_transition,
+    limit_exceeded,
+    not_found,
+)
+from . import targets as target_resolution
+from .arns import iot_arn
+from .executions import Executions
+from .model import (
+    CANCELED,
+    IN_PROGRESS,
+    JOB_CANCELED,
+    JOB_COMPLETED,
+    JOB_IN_PROGRESS,
+    QUEUED,
+    REMOVED,
+    Job,
+    JobExecution,
+)
+from .notifications import NotificationLog
+
+if TYPE_CHECKING:
+    from .state import Backend
+
+MAX_DOCUMENT_BYTES = 32 * 1024
+MAX_CONTINUOUS_TARGETS = 100
+CONFIG_MEMBERS = (
+    "presignedUrlConfig",
+    "jobExecutionsRolloutConfig",
+    "abortConfig",
+    "timeoutConfig",
+    "jobExecutionsRetryConfig",
+    "schedulingConfig",
+    "destinationPackageVersions",
+)
+
+
+class Jobs:
+    """Jobs of one account and region, in creation order."""
+
+    def __init__(self, backend: "Backend", executions: Executions, log: NotificationLog) -> None:
+        self._backend = backend
+        self._executions = executions
+        self._log = log
+        self.by_id: Dict[str, Job] = {}
+        executions.on_change = self.after_execution_change
+
+    def get(self, job_id: str) -> Job:
+        job = self.by_id.get(job_id)
+        if job is None:
+            raise not_found(f"Job {job_id} cannot be found.")
+        return job
+
+    # --- create ----------------------------------------------------------
+    def create(self, p: Dict[str, Any]) -> Job:
+        backend = self._backend
+        job_id = p["jobId"]
+        if job_id in self.by_id:
+            raise already_exists(
+                f"Job with id {job_id} already exists.", job_id, self.by_id[job_id].arn
+            )
+        spec = dict(p)
+        template_arn = p.get("jobTemplateArn")
+        if template_arn:
+            spec = self._apply_template(template_arn, spec)
+        elif p.get("documentParameters"):
+            raise invalid_request("documentParameters can only be used with a managed job template.")
+        document, source = spec.get("document"), spec.get("documentSource")
+        if (document is None) == (source is None):
+            raise invalid_request("Exactly one of document or documentSource must be specified.")
+        if document is not None:
+            _check_document(document)
+        _check_configs(spec)
+        things, groups = target_resolution.resolve(backend, p["targets"])
+        now = backend.now()
+        job = Job(
+            job_id=job_id,
+            arn=iot_arn(backend.region, backend.account_id, f"job/{job_id}"),
+            seq=backend.next_seq(),
+            created_at=now,
+            last_updated_at=now,
+            target_selection=p.get("targetSelection") or "SNAPSHOT",
+            targets=list(dict.fromkeys(p["targets"])),
+            document=document,
+            document_source=source,
+            description=p.get("description"),
+            config={k: spec[k] for k in CONFIG_MEMBERS if spec.get(k) is not None},
+            namespace_id=p.get("namespaceId"),
+            job_template_arn=template_arn,
+            document_parameters=p.get("documentParameters"),
+            target_groups=groups,
+        )
+        self.by_id[job_id] = job
+        if p.get("tags"):
+            backend.tags.set(job.arn, p["tags"])
+        with self._executions.observe(things):
+            for name, arn in things.items():
+                self._executions.create(job, name, arn, now)
+        self.after_execution_change(job)
+        return job
+
+    def _apply_template(self, template_arn: str, spec: Dict[str, Any]) -> Dict[str, Any]:
+        from . import managed_templates  # optional module, provided with templates
+
+        if ":jobtemplate/AWS-" in template_arn:
+            name_version = template_arn.split(":jobtemplate/", 1)[1]
+            name, _, version = name_version.partition(":")
+            if spec.get("document") or spec.get("documentSource"):
+                raise invalid_request("A job created from a managed template takes no document.")
+            rendered = managed_templates.render_managed_template(
+                name, version or None, spec.get("documentParameters") or {}
+            )
+            return {**spec, "document": rendered}
+        template = self._backend.templates.get_by_arn(template_arn)
+        merged = dict(template.job_config)
+        if spec.get("document") is not None or spec.get("documentSource") is not None:
+            merged.pop("document", None)
+            merged.pop("documentSource", None)
+        merged.update({k: v for k, v in spec.items() if v is not None})
+        if spec.get("documentParameters"):
+            raise invalid_request("documentParameters can only be used with a managed job template.")
+        return merged
+
+    # --- cancel / delete / update ------------------------------------------
+    def cancel(self, job_id: str, force: bool, reason_code: Optional[str], comment: Optional[str]) -> Job:
+        job = self.get(job_id)
+        if job.status == JOB_COMPLETED:
+            raise invalid_request(f"Job {job_id} is already COMPLETED and cannot be canceled.")
+        now = self._backend.now()
+        if job.status != JOB_CANCELED or force:
+            job.status = JOB_CANCELED
+            job.force_canceled = bool(force) or bool(job.force_canceled)
+            job.reason_code = reason_code if reason_code is not None else job.reason_code
+            job.comment = comment if comment is not None else job.comment
+            job.last_updated_at = now
+            self.cancel_executions(job, force, now)
+            self._log.event(f"$aws/events/job/{job_id}/canceled", _job_event(job, "canceled"), now)
+        return job
+
+    def cancel_executions(self, job: Job, force: bool, now: float) -> None:
+        victims = [
+            e for e in job.latest.values() if e.status == QUEUED or (force and e.status == IN_PROGRESS)
+        ]
+        with self._executions.observe(e.thing_name for e in victims):
+            for execution in victims:
+                forced = True if execution.status == IN_PROGRESS else None
+                self._executions.set_status(execution, CANCELED, now, force_canceled=forced)
+
+    def delete(self, job_id: str, force: bool) -> None:
+        job = self.get(job_id)
+        running = job.counts[IN_PROGRESS] > 0
+        if not force and (not job.terminal or running):
+            raise invalid_transition(
+                f"Cannot delete job {job_id} in status {job.status}"
+                + (" with executions in progress" if running else "")
+                + " unless force is true."
+            )
+        executions = [e for history in job.history.values() for e in history]
+        with self._executions.observe({e.thing_name for e in executions}):
+            for execution in executions:
+                self._executions.forget(execution)
+            del self.by_id[job_id]
+        self._backend.tags.drop(job.arn)
+        self._log.event(f"$aws/events/job/{job_id}/deleted", _job_event(job, "deleted"), self._backend.now())
+
+    def update(self, job_id: str, p: Dict[str, Any]) -> Job:
+        job = self.get(job_id)
+        _check_configs(p)
+        if "description" in p:
+            job.description = p["description"]
+        for member in CONFIG_MEMBERS:
+            if p.get(member) is not None:
+                job.config[member] = p[member]
+        job.last_updated_at = self._backend.now()
+        return job
+
+    def associate_targets(self, job_id: str, new_targets: List[str], comment: Optional[str]) -> Job:
+        job = self.get(job_id)
+        if job.target_selection != "CONTINUOUS":
+            raise invalid_request(f"Targets can only be associated with a CONTINUOUS job; {job_id} is SNAPSHOT.")
+        if job.status != JOB_IN_PROGRESS:
+            raise invalid_request(f"Job {job_id} is {job.status}; targets can only be added while IN_PROGRESS.")
+        combined = list(dict.fromkeys(job.targets + list(new_targets)))
+        if len(combined) > MAX_CONTINUOUS_TARGETS:
+            raise limit_exceeded(f"A job can have at most {MAX_CONTINUOUS_TARGETS} targets.")
+        things, groups = target_resolution.resolve(self._backend, list(new_targets))
+        now = self._backend.now()
+        job.targets = combined
+        job.target_groups = list(dict.fromkeys(job.target_groups + groups))
+        if comment is not None:
+            job.comment = comment
+        fresh = {n: a for n, a in things.items() if self._latest(job, n) is None}
+        with self._executions.observe(fresh):
+            for name, arn in fresh.items():
+                self._executions.create(job, name, arn, now)
+        job.last_updated_at = now
+        return job
+
+    # --- reactions -----------------------------------------------------------
+    def after_execution_change(self, job: Job) -> None:
+        """Complete a SNAPSHOT job once every thing's latest execution is terminal."""
+        if job.status == JOB_IN_PROGRESS and job.target_selection == "SNAPSHOT" and job.unfinished() == 0:
+            now = self._backend.now()
+            job.status = JOB_COMPLETED
+            job.completed_at = now
+            job.last_updated_at = now
+            self._log.event(f"$aws/events/job/{job.job_id}/completed", _job_event(job, "completed"), now)
+
+    def on_thing_deleted(self, thing_name: str) -> None:
+        """A deleted thing's unfinished executions become REMOVED; its history is detached,
+        so a new thing of the same name starts with none."""
+        now = self._backend.now()
+        executions = self._executions.for_thing(thing_name)
+        with self._executions.observe([thing_name]):
+            for execution in executions:
+                if not execution.terminal:
+                    self._executions.set_status(execution, REMOVED, now)
+                self._executions.forget(execution)
+        for execution in executions:
+            job = execution.job
+            key = _detached(thing_name, execution)
+            history = job.history.pop(thing_name, [])
+            for old in history:
+                old.history_key = key
+            job.history[key] = history
+            job.latest[key] = job.latest.pop(thing_name, execution)
+
+    def delete_execution(self, execution: JobExecution) -> None:
+        """Remove one execution; the thing's previous one (if any) becomes its latest."""
+        job = execution.job
+        key = execution.history_key
+        history = job.history.get(key, [])
+        was_latest = job.latest.get(key) is execution
+        if execution in history:
+            history.remove(execution)
+        self._executions.forget(execution)
+        if was_latest:
+            job.counts[execution.status] -= 1
+            if history:
+                job.latest[key] = history[-1]
+                job.counts[history[-1].status] += 1
+                if key == execution.thing_name:
+                    self._executions.by_thing.setdefault(key, {})[job.job_id] = history[-1]
+            else:
+                del job.latest[key]
+                del job.history[key]
+        self.after_execution_change(job)
+
+    def on_group_membership(self, group_name: str, thing_name: str, added: bool) -> None:
+        """CONTINUOUS jobs follow their target groups' membership."""
+        backend = self._backend
+        for job in list(self.by_id.values()):
+            if job.target_selection != "CONTINUOUS" or job.status != JOB_IN_PROGRESS:
+                continue
+            if group_name not in job.target_groups:
+                continue
+            latest = self._latest(job, thing_name)
+            now = backend.now()
+            with self._executions.observe([thing_name]):
+                if added and (latest is None or latest.status == REMOVED):
+                    thing = backend.things.by_name.get(thing_name)
+                    if thing is not None:
+                        self._executions.create(job, thing_name, thing.arn, now)
+                elif not added and latest is not None and latest.status == QUEUED:
+                    if not self._still_targeted(job, thing_name):
+                        self._executions.set_status(latest, REMOVED, now)
+
+    def _still_targeted(self, job: Job, thing_name: str) -> bool:
+        thing = self._backend.things.by_name.get(thing_name)
+        if thing is not None and thing.arn in job.targets:
+            return True
+        groups = set(self._backend.groups.groups_containing(thing_name))
+        return any(g in groups for g in job.target_groups)
+
+    @staticmethod
+    def _latest(job: Job, thing_name: str) -> Optional[JobExecution]:
+        return job.latest.get(thing_name)
+
+
+def _detached(thing_name: str, execution: JobExecution) -> str:
+    return f"{thing_name}#deleted-{execution.seq}"
+
+
+def _check_document(document: str) -> None:
+    if len(document.encode("utf-8")) > MAX_DOCUMENT_BYTES:
+        raise invalid_request(f"The job document exceeds the maximum size of {MAX_DOCUMENT_BYTES} bytes.")
+    try:
+        parsed = json.loads(document)
+    except ValueError:
+        raise invalid_request("The job document must be a valid JSON document.") from None
+    if not isinstance(parsed, dict):
+        raise invalid_request("The job document must be a JSON object.")
+
+
+def _check_configs(p: Dict[str, Any]) -> None:
+    rollout = p.get("jobExecutionsRolloutConfig") or {}
+    criteria = (rollout.get("exponentialRate") or {}).get("rateIncreaseCriteria")
+    if criteria is not None and len([v for v in criteria.values() if v is not None]) != 1:
+        raise invalid_request(
+            "rateIncreaseCriteria must set exactly one of numberOfNotifiedThings or numberOfSucceededThings."
+        )
+
+
+def _job_event(job: Job, operation: str) -> Dict[str, Any]:
+    event: Dict[str, Any] = {
+        "eventType": "JOB",
+        "operation": operation,
+        "jobId": job.job_id,
+        "status": job.status,
+        "targetSelection": job.target_selection,
+        "targets": list(job.targets),
+        "createdAt": int(job.created_at),
+        "lastUpdatedAt": int(job.last_updated_at),
+    }
+    if job.description:
+        event["description"] = job.description
+    if job.completed_at is not None:
+        event["completedAt"] = int(job.completed_at)
+    event["jobProcessDetails"] = {
+        "numberOfCanceledThings": job.counts[CANCELED],
+        "numberOfSucceededThings": job.counts["SUCCEEDED"],
+        "numberOfFailedThings": job.counts["FAILED"],
+        "numberOfRejectedThings": job.counts["REJECTED"],
+        "numberOfQueuedThings": job.counts[QUEUED],
+        "numberOfInProgressThings": job.counts[IN_PROGRESS],
+        "numberOfRemovedThings": job.counts[REMOVED],
+        "numberOfTimedOutThings": job.counts["TIMED_OUT"],
+    }
+    return event

@@ -1,0 +1,80 @@
+"""Control-plane renderings of jobs and executions, in the ``iot`` model's shapes."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Optional
+
+from ..backend.executions import seconds_before_timeout
+from ..backend.model import COUNT_MEMBERS, Job, JobExecution
+from .base import compact
+
+
+def process_details(job: Job) -> Dict[str, Any]:
+    details: Dict[str, Any] = {member: job.counts[status] for status, member in COUNT_MEMBERS.items()}
+    if any(not e.released for e in job.latest.values()):
+        details["processingTargets"] = list(job.targets)
+    return details
+
+
+def job_description(job: Job) -> Dict[str, Any]:
+    return compact(
+        jobArn=job.arn,
+        jobId=job.job_id,
+        targetSelection=job.target_selection,
+        status=job.status,
+        forceCanceled=job.force_canceled,
+        reasonCode=job.reason_code,
+        comment=job.comment,
+        targets=list(job.targets),
+        description=job.description,
+        createdAt=job.created_at,
+        lastUpdatedAt=job.last_updated_at,
+        completedAt=job.completed_at,
+        jobProcessDetails=process_details(job),
+        namespaceId=job.namespace_id,
+        jobTemplateArn=job.job_template_arn,
+        documentParameters=job.document_parameters,
+        isConcurrent=False,
+        **job.config,
+    )
+
+
+def job_summary(job: Job, group_id: Optional[str] = None) -> Dict[str, Any]:
+    return compact(
+        jobArn=job.arn,
+        jobId=job.job_id,
+        thingGroupId=group_id,
+        targetSelection=job.target_selection,
+        status=job.status,
+        createdAt=job.created_at,
+        lastUpdatedAt=job.last_updated_at,
+        completedAt=job.completed_at,
+        isConcurrent=False,
+    )
+
+
+def execution_description(execution: JobExecution, now: float) -> Dict[str, Any]:
+    return compact(
+        jobId=execution.job_id,
+        status=execution.status,
+        forceCanceled=execution.force_canceled,
+        statusDetails={"detailsMap": dict(execution.status_details)},
+        thingArn=execution.thing_arn,
+        queuedAt=execution.queued_at,
+        startedAt=execution.started_at,
+        lastUpdatedAt=execution.last_updated_at,
+        executionNumber=execution.execution_number,
+        versionNumber=execution.version_number,
+        approximateSecondsBeforeTimedOut=seconds_before_timeout(execution, now),
+    )
+
+
+def execution_summary(execution: JobExecution) -> Dict[str, Any]:
+    return compact(
+        status=execution.status,
+        queuedAt=execution.queued_at,
+        startedAt=execution.started_at,
+        lastUpdatedAt=execution.last_updated_at,
+        executionNumber=execution.execution_number,
+        retryAttempt=execution.retry_attempt,
+    )
