@@ -5,14 +5,12 @@ from __future__ import annotations
 import functools
 import inspect
 import unittest
-from typing import Any, Callable, List, Optional, TypeVar, overload
+from typing import Any, Callable, List, Optional
 
 from .backend.state import BackendStore
 from .credentials import EnvironmentPatch
 from .handle import MockIotJobs
 from .interception import pop_store, push_store
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 class mock_iotjobs:  # noqa: N801 - lower-case like moto's decorators, on purpose
@@ -79,10 +77,6 @@ class mock_iotjobs:  # noqa: N801 - lower-case like moto's decorators, on purpos
         return functools.partial(self.__call__, instance)
 
 
-@overload
-def _wrap_function(func: F, region: Optional[str]) -> F: ...
-@overload
-def _wrap_function(func: Callable[..., Any], region: Optional[str]) -> Callable[..., Any]: ...
 def _wrap_function(func: Callable[..., Any], region: Optional[str]) -> Callable[..., Any]:
     if inspect.iscoroutinefunction(func):
 

@@ -48,7 +48,7 @@ def route(service: str, method: str, path: str) -> Tuple[str, Dict[str, str]]:
         endpoint, labels = _adapter(service).match(unquote(path), method=method)
     except (NotFound, MethodNotAllowed):
         raise UnknownOperationError(service, method, path) from None
-    return str(endpoint), labels
+    return str(endpoint), dict(labels)
 
 
 _JOBS_DATA_HOST = re.compile(r"(^|\.)jobs\.iot\.")
