@@ -127,15 +127,11 @@ class MockIotJobsApp:
             return _admin_error(400, "InvalidRequest", "The body must be a JSON object")
         unknown = sorted(set(body) - set(_TIME_UNITS))
         if unknown:
-            return _admin_error(
-                400, "InvalidRequest", f"Unknown member(s) {unknown}; use seconds, minutes, hours"
-            )
+            return _admin_error(400, "InvalidRequest", f"Unknown member(s) {unknown}; use seconds, minutes, hours")
         amounts = {}
         for unit, value in body.items():
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                return _admin_error(
-                    400, "InvalidRequest", f"{unit} must be a non-negative number, got {value!r}"
-                )
+                return _admin_error(400, "InvalidRequest", f"{unit} must be a non-negative number, got {value!r}")
             amounts[unit] = float(value)
         delta = sum(amount * _TIME_UNITS[unit] for unit, amount in amounts.items())
         previous = self.store.clock.now()
@@ -146,9 +142,7 @@ class MockIotJobsApp:
         )
 
     # --- log ---------------------------------------------------------------
-    def _write_log(
-        self, environ: Dict[str, Any], label: str, path: str, reply: HttpResponse, elapsed: float
-    ) -> None:
+    def _write_log(self, environ: Dict[str, Any], label: str, path: str, reply: HttpResponse, elapsed: float) -> None:
         error = reply.headers.get("x-amzn-ErrorType")
         line = (
             f"{environ.get('REMOTE_ADDR', '-')} {label} {environ.get('REQUEST_METHOD', '-')} "
@@ -304,9 +298,7 @@ class ServerThread:
     ) -> None:
         self.app = make_app(store, log)
         self.store = self.app.store
-        self._server: BaseWSGIServer = make_server(
-            host, port, self.app, threaded=True, request_handler=_QuietHandler
-        )
+        self._server: BaseWSGIServer = make_server(host, port, self.app, threaded=True, request_handler=_QuietHandler)
         self.host = host
         self.port = int(self._server.server_port)
         self._thread: Optional[threading.Thread] = None
