@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
-from .model import IN_PROGRESS, QUEUED, TERMINAL, Job, JobExecution
+from .model import IN_PROGRESS, QUEUED, TERMINAL, TIMED_OUT, Job, JobExecution
 from .notifications import NotificationLog
 
 if TYPE_CHECKING:
@@ -32,8 +32,8 @@ class Executions:
         self._backend = backend
         self._log = log
         self.by_thing: Dict[str, Dict[str, JobExecution]] = {}
-        # Called after any status change, so the job can complete or abort.
-        self.on_change: Callable[[Job], None] = lambda job: None
+        # Called after any status change, so the job can retry, abort or complete.
+        self.on_change: Callable[[JobExecution], None] = lambda execution: None
 
     # --- creation and transitions ----------------------------------------
     def create(self, job: Job, thing_name: str, thing_arn: str, now: float, retry_attempt: int = 0,
@@ -99,7 +99,7 @@ class Executions:
                 now,
             )
         if old != status:
-            self.on_change(job)
+            self.on_change(execution)
 
     def device_update(
         self,
@@ -118,9 +118,24 @@ class Executions:
             timeout = (execution.job.config.get("timeoutConfig") or {}).get("inProgressTimeoutInMinutes")
             if timeout:
                 execution.in_progress_deadline = now + 60 * timeout
+                self._arm(execution, execution.in_progress_deadline)
         if step_timeout_minutes is not None:
             execution.step_timeout_minutes = step_timeout_minutes
             execution.step_deadline = now + 60 * step_timeout_minutes
+            self._arm(execution, execution.step_deadline)
+
+    def _arm(self, execution: JobExecution, deadline: float) -> None:
+        def fire(when: float) -> None:
+            current = execution.deadline()
+            # A reset timer or a finished execution leaves this entry stale.
+            if execution.status != IN_PROGRESS or current is None or current > when:
+                return
+            if execution.job.latest.get(execution.history_key) is not execution:
+                return
+            with self.observe([execution.thing_name]):
+                self.set_status(execution, TIMED_OUT, when)
+
+        self._backend.scheduler.at(deadline, fire)
 
     def forget(self, execution: JobExecution) -> None:
         """Drop an execution from the per-thing index (job or execution deleted)."""

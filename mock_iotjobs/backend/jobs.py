@@ -13,6 +13,7 @@ from ..protocol.errors import (
     limit_exceeded,
     not_found,
 )
+from . import policies, rollout
 from . import targets as target_resolution
 from .arns import iot_arn
 from .executions import Executions
@@ -22,6 +23,7 @@ from .model import (
     JOB_CANCELED,
     JOB_COMPLETED,
     JOB_IN_PROGRESS,
+    JOB_SCHEDULED,
     QUEUED,
     REMOVED,
     Job,
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
 
 MAX_DOCUMENT_BYTES = 32 * 1024
 MAX_CONTINUOUS_TARGETS = 100
+MAX_TIMEOUT_MINUTES = 10080
 CONFIG_MEMBERS = (
     "presignedUrlConfig",
     "jobExecutionsRolloutConfig",
@@ -53,7 +56,7 @@ class Jobs:
         self._executions = executions
         self._log = log
         self.by_id: Dict[str, Job] = {}
-        executions.on_change = self.after_execution_change
+        executions.on_change = self._after_status_change
 
     def get(self, job_id: str) -> Job:
         job = self.by_id.get(job_id)
@@ -83,6 +86,7 @@ class Jobs:
         _check_configs(spec)
         things, groups = target_resolution.resolve(backend, p["targets"])
         now = backend.now()
+        start_at, end_at = rollout.schedule_window(spec, now)
         job = Job(
             job_id=job_id,
             arn=iot_arn(backend.region, backend.account_id, f"job/{job_id}"),
@@ -100,14 +104,56 @@ class Jobs:
             document_parameters=p.get("documentParameters"),
             target_groups=groups,
         )
+        job.rollout = rollout.rollout_state(job.config)
+        job.rollout.waiting = list(things.items())
         self.by_id[job_id] = job
         if p.get("tags"):
             backend.tags.set(job.arn, p["tags"])
-        with self._executions.observe(things):
-            for name, arn in things.items():
-                self._executions.create(job, name, arn, now)
+        if start_at is not None and start_at > now:
+            job.status = JOB_SCHEDULED
+            backend.scheduler.at(start_at, lambda when: self._start_scheduled(job, when))
+        else:
+            self._release(job, now)
+        if end_at is not None:
+            backend.scheduler.at(end_at, lambda when: self._end_schedule(job, when))
         self.after_execution_change(job)
         return job
+
+    # --- pacing -------------------------------------------------------------
+    def _release(self, job: Job, now: float) -> None:
+        """Create executions for the next batch of waiting things; schedule the next tick."""
+        state = job.rollout
+        if job.status != JOB_IN_PROGRESS or not state.waiting:
+            return
+        size = rollout.batch_size(state, job.counts["SUCCEEDED"])
+        batch, state.waiting = state.waiting[:size], state.waiting[size:]
+        with self._executions.observe(name for name, _ in batch):
+            for name, arn in batch:
+                self._executions.create(job, name, arn, now)
+        state.notified += len(batch)
+        if state.waiting:
+            self._backend.scheduler.at(now + rollout.MINUTE, lambda when: self._release(job, when))
+
+    def _start_scheduled(self, job: Job, when: float) -> None:
+        if job.status != JOB_SCHEDULED or self.by_id.get(job.job_id) is not job:
+            return
+        job.status = JOB_IN_PROGRESS
+        job.last_updated_at = when
+        self._release(job, when)
+        self.after_execution_change(job)
+
+    def _end_schedule(self, job: Job, when: float) -> None:
+        if self.by_id.get(job.job_id) is not job or job.terminal:
+            return
+        behavior = (job.config.get("schedulingConfig") or {}).get("endBehavior") or "STOP_ROLLOUT"
+        if behavior == "STOP_ROLLOUT":
+            job.rollout.waiting = []
+            if job.status == JOB_SCHEDULED:
+                job.status = JOB_IN_PROGRESS
+            job.last_updated_at = when
+            self.after_execution_change(job)
+        else:
+            self.cancel(job.job_id, behavior == "FORCE_CANCEL", None, None)
 
     def _apply_template(self, template_arn: str, spec: Dict[str, Any]) -> Dict[str, Any]:
         from . import managed_templates  # optional module, provided with templates
@@ -138,6 +184,7 @@ class Jobs:
             raise invalid_request(f"Job {job_id} is already COMPLETED and cannot be canceled.")
         now = self._backend.now()
         if job.status != JOB_CANCELED or force:
+            job.rollout.waiting = []
             job.status = JOB_CANCELED
             job.force_canceled = bool(force) or bool(job.force_canceled)
             job.reason_code = reason_code if reason_code is not None else job.reason_code
@@ -176,6 +223,11 @@ class Jobs:
     def update(self, job_id: str, p: Dict[str, Any]) -> Job:
         job = self.get(job_id)
         _check_configs(p)
+        if p.get("jobExecutionsRolloutConfig") is not None:
+            fresh = rollout.rollout_state({"jobExecutionsRolloutConfig": p["jobExecutionsRolloutConfig"]})
+            fresh.waiting = job.rollout.waiting
+            fresh.notified = job.rollout.notified
+            job.rollout = fresh
         if "description" in p:
             job.description = p["description"]
         for member in CONFIG_MEMBERS:
@@ -207,8 +259,21 @@ class Jobs:
         return job
 
     # --- reactions -----------------------------------------------------------
+    def _after_status_change(self, execution: JobExecution) -> None:
+        job = execution.job
+        now = self._backend.now()
+        if policies.should_retry(job, execution):
+            self._executions.create(
+                job, execution.thing_name, execution.thing_arn, now,
+                retry_attempt=execution.retry_attempt + 1,
+            )
+        self.after_execution_change(job)
+
     def after_execution_change(self, job: Job) -> None:
-        """Complete a SNAPSHOT job once every thing's latest execution is terminal."""
+        """Abort on the abort criteria; complete a SNAPSHOT job once nothing is left to run."""
+        if job.status == JOB_IN_PROGRESS and policies.abort_criterion_met(job) is not None:
+            self.cancel(job.job_id, False, policies.ABORT_REASON_CODE, "Job aborted: abortConfig criteria met.")
+            return
         if job.status == JOB_IN_PROGRESS and job.target_selection == "SNAPSHOT" and job.unfinished() == 0:
             now = self._backend.now()
             job.status = JOB_COMPLETED
@@ -303,6 +368,14 @@ def _check_document(document: str) -> None:
 
 
 def _check_configs(p: Dict[str, Any]) -> None:
+    timeout = (p.get("timeoutConfig") or {}).get("inProgressTimeoutInMinutes")
+    if timeout is not None and not 1 <= timeout <= MAX_TIMEOUT_MINUTES:
+        raise invalid_request(
+            f"inProgressTimeoutInMinutes must be between 1 and {MAX_TIMEOUT_MINUTES}; got {timeout}."
+        )
+    rate = (p.get("jobExecutionsRolloutConfig") or {}).get("maximumPerMinute")
+    if rate is not None and rate > 1000:
+        raise invalid_request(f"maximumPerMinute must be at most 1000; got {rate}.")
     rollout = p.get("jobExecutionsRolloutConfig") or {}
     criteria = (rollout.get("exponentialRate") or {}).get("rateIncreaseCriteria")
     if criteria is not None and len([v for v in criteria.values() if v is not None]) != 1:

@@ -109,10 +109,14 @@ class Job:
     counts: Dict[str, int] = field(default_factory=lambda: dict.fromkeys(EXECUTION_STATUSES, 0))
     # Target groups of a CONTINUOUS job, by name, for membership changes.
     target_groups: List[str] = field(default_factory=list)
+    # Pacing of execution creation (rollout.RolloutState); None when unpaced.
+    rollout: Any = None
 
     @property
     def terminal(self) -> bool:
         return self.status in (JOB_CANCELED, JOB_COMPLETED)
 
     def unfinished(self) -> int:
-        return self.counts[QUEUED] + self.counts[IN_PROGRESS]
+        """Executions still to run, including things the rollout has not reached yet."""
+        waiting = len(self.rollout.waiting) if self.rollout is not None else 0
+        return self.counts[QUEUED] + self.counts[IN_PROGRESS] + waiting

@@ -15,7 +15,9 @@ from .groups import ThingGroups
 from .jobs import Jobs
 from .notifications import NotificationLog
 from .registry import ThingRegistry
+from .scheduler import Scheduler
 from .tags import TagStore
+from .templates import JobTemplates
 
 DEFAULT_ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"
@@ -38,9 +40,11 @@ class Backend:
         self.clock = clock
         self.lock = threading.RLock()
         self._seq = itertools.count(1)
+        self.scheduler = Scheduler()
         self.things = ThingRegistry(self)
         self.groups = ThingGroups(self)
         self.tags = TagStore()
+        self.templates = JobTemplates(self)
         self.notifications = NotificationLog()
         self.executions = Executions(self, self.notifications)
         self.jobs = Jobs(self, self.executions, self.notifications)
@@ -65,6 +69,8 @@ class Backend:
 
     def apply_due(self) -> None:
         """Apply everything the clock has made due (timeouts, rollouts, schedules)."""
+        if self.scheduler.next_due() <= self.clock.now():
+            self.scheduler.run_due(self.clock.now())
 
 
 class BackendStore:

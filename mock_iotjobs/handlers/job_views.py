@@ -11,7 +11,7 @@ from .base import compact
 
 def process_details(job: Job) -> Dict[str, Any]:
     details: Dict[str, Any] = {member: job.counts[status] for status, member in COUNT_MEMBERS.items()}
-    if any(not e.released for e in job.latest.values()):
+    if job.rollout is not None and job.rollout.waiting:
         details["processingTargets"] = list(job.targets)
     return details
 

@@ -1,0 +1,106 @@
+"""Rollout pacing and scheduling: when a job's executions are created.
+
+Things a job reaches but may not notify yet wait in ``RolloutState.waiting``;
+they have no execution (devices see nothing, counts don't include them) until
+a rollout tick or the job's start time releases them.  Rates follow
+``jobExecutionsRolloutConfig``: a constant ``maximumPerMinute``, or
+``exponentialRate`` starting at ``baseRatePerMinute`` and multiplied by
+``incrementFactor`` each time ``rateIncreaseCriteria`` is met, capped by
+``maximumPerMinute``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Tuple
+
+from ..protocol.errors import invalid_request
+
+MINUTE = 60.0
+MIN_SCHEDULE_WINDOW = 30 * MINUTE
+
+
+@dataclass
+class RolloutState:
+    waiting: List[Tuple[str, str]] = field(default_factory=list)
+    rate: Optional[int] = None
+    maximum: Optional[int] = None
+    factor: float = 1.0
+    notified_step: Optional[int] = None
+    succeeded_step: Optional[int] = None
+    # Counts at the last rate increase, to measure the criteria from there.
+    notified_mark: int = 0
+    succeeded_mark: int = 0
+    notified: int = 0
+
+    @property
+    def paced(self) -> bool:
+        return self.rate is not None
+
+
+def rollout_state(config: Dict[str, Any]) -> RolloutState:
+    rollout = config.get("jobExecutionsRolloutConfig") or {}
+    state = RolloutState(maximum=rollout.get("maximumPerMinute"))
+    exponential = rollout.get("exponentialRate")
+    if exponential:
+        state.rate = exponential["baseRatePerMinute"]
+        state.factor = exponential["incrementFactor"]
+        criteria = exponential.get("rateIncreaseCriteria") or {}
+        state.notified_step = criteria.get("numberOfNotifiedThings")
+        state.succeeded_step = criteria.get("numberOfSucceededThings")
+        if state.maximum is not None:
+            state.rate = min(state.rate, state.maximum)
+    elif state.maximum is not None:
+        state.rate = state.maximum
+    return state
+
+
+def batch_size(state: RolloutState, succeeded: int) -> int:
+    """How many waiting things the next release may notify (raising the rate first
+    if the increase criteria have been met since the last increase)."""
+    if state.rate is None:
+        return len(state.waiting)
+    if state.factor > 1.0:
+        met = (
+            state.notified_step is not None and state.notified - state.notified_mark >= state.notified_step
+        ) or (
+            state.succeeded_step is not None and succeeded - state.succeeded_mark >= state.succeeded_step
+        )
+        if met:
+            state.rate = max(state.rate + 1, math.ceil(state.rate * state.factor))
+            if state.maximum is not None:
+                state.rate = min(state.rate, state.maximum)
+            state.notified_mark = state.notified
+            state.succeeded_mark = succeeded
+    return state.rate
+
+
+def parse_schedule_time(value: str, member: str) -> float:
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise invalid_request(
+            f"schedulingConfig.{member} '{value}' is not a date and time of the form yyyy-MM-dd'T'HH:mm."
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.timezone.utc)
+    return parsed.timestamp()
+
+
+def schedule_window(config: Dict[str, Any], now: float) -> Tuple[Optional[float], Optional[float]]:
+    """(start, end) epoch seconds of ``schedulingConfig``, validated."""
+    scheduling = config.get("schedulingConfig") or {}
+    start = scheduling.get("startTime")
+    end = scheduling.get("endTime")
+    start_at = parse_schedule_time(start, "startTime") if start else None
+    end_at = parse_schedule_time(end, "endTime") if end else None
+    if scheduling.get("endBehavior") and end_at is None:
+        raise invalid_request("schedulingConfig.endBehavior requires an endTime.")
+    if end_at is not None:
+        if end_at <= now:
+            raise invalid_request("schedulingConfig.endTime must be in the future.")
+        if end_at - (start_at if start_at is not None else now) < MIN_SCHEDULE_WINDOW:
+            raise invalid_request("schedulingConfig.endTime must be at least 30 minutes after startTime.")
+    return start_at, end_at
