@@ -1,3 +1,3 @@
 """Importing this package registers every implemented operation."""
 
-from . import device, endpoint, job_executions, jobs, things  # noqa: F401
+from . import device, endpoint, groups, job_executions, jobs, tags, templates, things  # noqa: F401

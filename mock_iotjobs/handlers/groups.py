@@ -1,0 +1,128 @@
+"""Static thing group operations (dynamic thing groups are not implemented)."""
+
+from __future__ import annotations
+
+from ..backend.groups import ThingGroup, thing_from
+from ..backend.paging import paginate
+from ..protocol.models import IOT
+from .base import Context, Params, Result, compact, operation
+
+
+def _name_and_arn(group: ThingGroup) -> dict:
+    return {"groupName": group.name, "groupArn": group.arn}
+
+
+@operation(IOT, "CreateThingGroup")
+def create_thing_group(ctx: Context, p: Params) -> Result:
+    backend = ctx.backend
+    tags = p.get("tags") or []
+    name = p["thingGroupName"]
+    if tags and name not in backend.groups.by_name:
+        # CreateThingGroup models no LimitExceededException: too many tags is a bad request.
+        backend.tags.check(backend.groups.arn_for(name), tags, "InvalidRequestException")
+    group, created = backend.groups.create(name, p.get("parentGroupName"), p.get("thingGroupProperties"))
+    if created and tags:
+        backend.tags.set(group.arn, tags, "InvalidRequestException")
+    return {"thingGroupName": group.name, "thingGroupArn": group.arn, "thingGroupId": group.group_id}
+
+
+@operation(IOT, "DescribeThingGroup")
+def describe_thing_group(ctx: Context, p: Params) -> Result:
+    groups = ctx.backend.groups
+    group = groups.get(p["thingGroupName"])
+    return {
+        "thingGroupName": group.name,
+        "thingGroupId": group.group_id,
+        "thingGroupArn": group.arn,
+        "version": group.version,
+        "thingGroupProperties": group.properties(),
+        "thingGroupMetadata": compact(
+            parentGroupName=group.parent,
+            rootToParentThingGroups=groups.root_to_parent(group.name) if group.parent else None,
+            creationDate=group.created_at,
+        ),
+    }
+
+
+@operation(IOT, "UpdateThingGroup")
+def update_thing_group(ctx: Context, p: Params) -> Result:
+    group = ctx.backend.groups.update(
+        p["thingGroupName"], p["thingGroupProperties"], p.get("expectedVersion")
+    )
+    return {"version": group.version}
+
+
+@operation(IOT, "DeleteThingGroup")
+def delete_thing_group(ctx: Context, p: Params) -> Result:
+    group = ctx.backend.groups.delete(p["thingGroupName"], p.get("expectedVersion"))
+    if group is not None:
+        ctx.backend.tags.drop(group.arn)
+    return {}
+
+
+@operation(IOT, "ListThingGroups")
+def list_thing_groups(ctx: Context, p: Params) -> Result:
+    groups = ctx.backend.groups.listing(
+        p.get("parentGroup"), p.get("namePrefixFilter"), p.get("recursive")
+    )
+    page, token = paginate(
+        groups, lambda g: g.seq, p.get("maxResults"), p.get("nextToken"), "ListThingGroups", 250
+    )
+    return compact(thingGroups=[_name_and_arn(g) for g in page], nextToken=token)
+
+
+@operation(IOT, "AddThingToThingGroup")
+def add_thing_to_thing_group(ctx: Context, p: Params) -> Result:
+    groups = ctx.backend.groups
+    group = groups.resolve(p.get("thingGroupName"), p.get("thingGroupArn"))
+    thing = thing_from(ctx.backend, p.get("thingName"), p.get("thingArn"))
+    groups.update_membership(thing, add=[group.name], remove=[])
+    return {}
+
+
+@operation(IOT, "RemoveThingFromThingGroup")
+def remove_thing_from_thing_group(ctx: Context, p: Params) -> Result:
+    groups = ctx.backend.groups
+    group = groups.resolve(p.get("thingGroupName"), p.get("thingGroupArn"))
+    thing = thing_from(ctx.backend, p.get("thingName"), p.get("thingArn"))
+    groups.update_membership(thing, add=[], remove=[group.name])
+    return {}
+
+
+@operation(IOT, "UpdateThingGroupsForThing")
+def update_thing_groups_for_thing(ctx: Context, p: Params) -> Result:
+    thing = thing_from(ctx.backend, p.get("thingName"), None)
+    ctx.backend.groups.update_membership(
+        thing, add=p.get("thingGroupsToAdd") or [], remove=p.get("thingGroupsToRemove") or []
+    )
+    return {}
+
+
+@operation(IOT, "ListThingsInThingGroup")
+def list_things_in_thing_group(ctx: Context, p: Params) -> Result:
+    name = p["thingGroupName"]
+    members = ctx.backend.groups.members_keyed(name, bool(p.get("recursive")))
+    page, token = paginate(
+        members,
+        lambda m: m[0],
+        p.get("maxResults"),
+        p.get("nextToken"),
+        f"ListThingsInThingGroup:{name}",
+        250,
+    )
+    return compact(things=[thing for _, thing in page], nextToken=token)
+
+
+@operation(IOT, "ListThingGroupsForThing")
+def list_thing_groups_for_thing(ctx: Context, p: Params) -> Result:
+    thing = ctx.backend.things.get(p["thingName"]).name
+    entries = ctx.backend.groups.direct_groups(thing)
+    page, token = paginate(
+        entries,
+        lambda e: e[0],
+        p.get("maxResults"),
+        p.get("nextToken"),
+        f"ListThingGroupsForThing:{thing}",
+        250,
+    )
+    return compact(thingGroups=[_name_and_arn(g) for _, g in page], nextToken=token)
