@@ -80,6 +80,17 @@ class ThingGroups:
             raise not_found(f"ThingGroup {name} does not exist")
         return group
 
+    def name_for_id(self, group_id: str) -> Optional[str]:
+        """The name of the existing group whose thingGroupId is ``group_id``."""
+        for group in self.by_name.values():
+            if group.group_id == group_id:
+                return group.name
+        return None
+
+    def id_for_name(self, name: str) -> Optional[str]:
+        group = self.by_name.get(name)
+        return group.group_id if group is not None else None
+
     def resolve(self, name: Optional[str], arn: Optional[str]) -> ThingGroup:
         """The group named by ``name`` and/or ``arn`` (the two must agree)."""
         from_arn = _name_from_arn(arn, "thinggroup") if arn else None
@@ -102,9 +113,7 @@ class ThingGroups:
         return chain
 
     def root_to_parent(self, name: str) -> List[Dict[str, str]]:
-        return [
-            {"groupName": g, "groupArn": self.by_name[g].arn} for g in reversed(self.ancestors(name))
-        ]
+        return [{"groupName": g, "groupArn": self.by_name[g].arn} for g in reversed(self.ancestors(name))]
 
     def descendants(self, name: str) -> List[str]:
         """Every group below ``name``, in creation order."""
@@ -152,9 +161,7 @@ class ThingGroups:
         entries = self._of_thing.get(thing_name, {})
         return sorted(((seq, self.by_name[g]) for g, seq in entries.items()), key=lambda e: e[0])
 
-    def listing(
-        self, parent: Optional[str], prefix: Optional[str], recursive: Optional[bool]
-    ) -> List[ThingGroup]:
+    def listing(self, parent: Optional[str], prefix: Optional[str], recursive: Optional[bool]) -> List[ThingGroup]:
         recursive = True if recursive is None else recursive
         if parent is not None:
             self.get(parent)
@@ -169,9 +176,7 @@ class ThingGroups:
         return sorted(groups, key=lambda g: g.seq)
 
     # --- groups ----------------------------------------------------------------
-    def create(
-        self, name: str, parent: Optional[str], properties: Optional[Dict[str, Any]]
-    ) -> Tuple[ThingGroup, bool]:
+    def create(self, name: str, parent: Optional[str], properties: Optional[Dict[str, Any]]) -> Tuple[ThingGroup, bool]:
         """The group and whether it is new (an identical re-create is idempotent)."""
         description, attributes = _normalise(properties)
         existing = self.by_name.get(name)
@@ -193,8 +198,7 @@ class ThingGroups:
                 raise not_found(f"ThingGroup {parent} does not exist")
             if len(self.ancestors(parent)) + 2 > MAX_DEPTH:
                 raise invalid_request(
-                    f"Cannot create thing group {name}: the maximum depth of a thing group "
-                    f"hierarchy is {MAX_DEPTH}."
+                    f"Cannot create thing group {name}: the maximum depth of a thing group hierarchy is {MAX_DEPTH}."
                 )
         group = ThingGroup(
             name=name,
@@ -211,9 +215,7 @@ class ThingGroups:
             self.by_name[parent].children.append(name)
         return group, True
 
-    def update(
-        self, name: str, properties: Dict[str, Any], expected_version: Optional[int]
-    ) -> ThingGroup:
+    def update(self, name: str, properties: Dict[str, Any], expected_version: Optional[int]) -> ThingGroup:
         group = self.get(name)
         _check_version(group, expected_version)
         if "thingGroupDescription" in properties:
@@ -320,6 +322,4 @@ def thing_from(backend: "Backend", name: Optional[str], arn: Optional[str]) -> s
 
 def _check_version(group: ThingGroup, expected: Optional[int]) -> None:
     if expected is not None and expected != group.version:
-        raise version_conflict(
-            f"The version for thing group {group.name} does not match the expected version."
-        )
+        raise version_conflict(f"The version for thing group {group.name} does not match the expected version.")

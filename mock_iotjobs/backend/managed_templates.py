@@ -76,13 +76,16 @@ _COMMON = (
     ),
     _param(
         "pathToHandler",
-        "Path to handler on the device. If not specified, then device client will use the "
-        "current working directory.",
+        "Path to handler on the device. If not specified, then device client will use the current working directory.",
         "(.){0,4096}",
         "/path/to/handler/script",
         True,
     ),
 )
+
+
+def _placeholder(key: str) -> str:
+    return "${aws:iot:parameter:" + key + "}"
 
 
 def _document(action: str, step_type: str, step_input: Dict[str, Any]) -> str:
@@ -102,7 +105,7 @@ def _handler(
 ) -> ManagedTemplate:
     step_input: Dict[str, Any] = {"handler": script}
     if params:
-        step_input["args"] = ["${aws:iot:parameter:%s}" % p["key"] for p in params]
+        step_input["args"] = [_placeholder(p["key"]) for p in params]
     step_input["path"] = "${aws:iot:parameter:pathToHandler}"
     return ManagedTemplate(
         name, "1.0", description, ("LINUX",), params + _COMMON, _document(action, "runHandler", step_input)
@@ -226,9 +229,7 @@ def parse_arn(arn: str) -> Optional[Tuple[str, Optional[str]]]:
     return (match.group(1), match.group(2)) if match else None
 
 
-def render_managed_template(
-    name: str, version: Optional[str], document_parameters: Optional[Dict[str, str]]
-) -> str:
+def render_managed_template(name: str, version: Optional[str], document_parameters: Optional[Dict[str, str]]) -> str:
     """The template's document with ``${aws:iot:parameter:KEY}`` replaced by the given values.
 
     Unknown keys, missing required keys and values not matching a parameter's
@@ -245,8 +246,7 @@ def render_managed_template(
     missing = [k for k, p in declared.items() if not p["optional"] and k not in given]
     if missing:
         raise invalid_request(
-            f"Missing required document parameters for managed template {template.name}: "
-            f"{', '.join(missing)}."
+            f"Missing required document parameters for managed template {template.name}: {', '.join(missing)}."
         )
     for key, value in given.items():
         if re.fullmatch(declared[key]["regex"], value, re.DOTALL) is None:

@@ -56,9 +56,7 @@ def existing_resource_arn(backend: "Backend", arn: str) -> str:
         raise invalid_request(f"{arn} is not a valid resource ARN.")
     kind, name = match.groups()
     if kind not in TAGGABLE:
-        raise invalid_request(
-            f"Resource type {kind} cannot be tagged here; taggable: {', '.join(TAGGABLE)}."
-        )
+        raise invalid_request(f"Resource type {kind} cannot be tagged here; taggable: {', '.join(TAGGABLE)}.")
     resource = _lookup(backend, kind, name)
     if resource is None or getattr(resource, "arn", None) != arn:
         raise not_found(f"The resource {arn} does not exist.")

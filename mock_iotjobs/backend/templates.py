@@ -122,15 +122,11 @@ class JobTemplates:
         config = {k: copy.deepcopy(p[k]) for k in CONFIG_MEMBERS if p.get(k) is not None}
         if p.get("jobArn") is not None:
             if document is not None or source is not None:
-                raise invalid_request(
-                    "Specify either jobArn or a job document (document or documentSource), not both."
-                )
+                raise invalid_request("Specify either jobArn or a job document (document or documentSource), not both.")
             document, source, from_job = self._from_job(p["jobArn"])
             config = {**from_job, **config}
         elif (document is None) == (source is None):
-            raise invalid_request(
-                "Exactly one of jobArn, document or documentSource must be specified."
-            )
+            raise invalid_request("Exactly one of jobArn, document or documentSource must be specified.")
         if document is not None:
             _check_document(document)
         template = JobTemplate(
@@ -169,9 +165,7 @@ class JobTemplates:
 
 def _check_document(document: str) -> None:
     if len(document.encode("utf-8")) > MAX_DOCUMENT_BYTES:
-        raise invalid_request(
-            f"The job document exceeds the maximum size of {MAX_DOCUMENT_BYTES} bytes."
-        )
+        raise invalid_request(f"The job document exceeds the maximum size of {MAX_DOCUMENT_BYTES} bytes.")
     try:
         parsed = json.loads(document)
     except ValueError:

@@ -46,9 +46,7 @@ def describe_thing_group(ctx: Context, p: Params) -> Result:
 
 @operation(IOT, "UpdateThingGroup")
 def update_thing_group(ctx: Context, p: Params) -> Result:
-    group = ctx.backend.groups.update(
-        p["thingGroupName"], p["thingGroupProperties"], p.get("expectedVersion")
-    )
+    group = ctx.backend.groups.update(p["thingGroupName"], p["thingGroupProperties"], p.get("expectedVersion"))
     return {"version": group.version}
 
 
@@ -62,12 +60,8 @@ def delete_thing_group(ctx: Context, p: Params) -> Result:
 
 @operation(IOT, "ListThingGroups")
 def list_thing_groups(ctx: Context, p: Params) -> Result:
-    groups = ctx.backend.groups.listing(
-        p.get("parentGroup"), p.get("namePrefixFilter"), p.get("recursive")
-    )
-    page, token = paginate(
-        groups, lambda g: g.seq, p.get("maxResults"), p.get("nextToken"), "ListThingGroups", 250
-    )
+    groups = ctx.backend.groups.listing(p.get("parentGroup"), p.get("namePrefixFilter"), p.get("recursive"))
+    page, token = paginate(groups, lambda g: g.seq, p.get("maxResults"), p.get("nextToken"), "ListThingGroups", 250)
     return compact(thingGroups=[_name_and_arn(g) for g in page], nextToken=token)
 
 

@@ -27,7 +27,5 @@ def list_tags_for_resource(ctx: Context, p: Params) -> Result:
     arn = existing_resource_arn(ctx.backend, p["resourceArn"])
     # The operation has no maxResults; tags come back in pages of at most 50 (one page).
     tags = list(enumerate(ctx.backend.tags.list(arn)))
-    page, token = paginate(
-        tags, lambda t: t[0], None, p.get("nextToken"), f"ListTagsForResource:{arn}", MAX_TAGS
-    )
+    page, token = paginate(tags, lambda t: t[0], None, p.get("nextToken"), f"ListTagsForResource:{arn}", MAX_TAGS)
     return compact(tags=[tag for _, tag in page], nextToken=token)
