@@ -75,7 +75,7 @@ def credential_scope(authorization: str) -> Optional[Tuple[str, str, str, str]]:
     return parts[0], parts[1], parts[2], parts[3]
 
 
-_REGION_IN_HOST = re.compile(r"\.iot\.([a-z0-9-]+)\.amazonaws\.com")
+_REGION_IN_HOST = re.compile(r"(?:^|\.)iot\.([a-z0-9-]+)\.amazonaws\.com")
 
 
 def region_from_host(host: str) -> Optional[str]:
