@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import functools
 import inspect
+import os
 import unittest
 from typing import Any, Callable, List, Optional
 
+from . import fastpath  # noqa: F401  (registers the before-call handler)
 from .backend.state import BackendStore
 from .credentials import EnvironmentPatch
 from .handle import MockIotJobs
@@ -21,8 +23,15 @@ class mock_iotjobs:  # noqa: N801 - lower-case like moto's decorators, on purpos
     activation starts empty and is torn down fully on exit.
     """
 
-    def __init__(self, func: Optional[Callable[..., Any]] = None, *, region: Optional[str] = None) -> None:
+    def __init__(
+        self,
+        func: Optional[Callable[..., Any]] = None,
+        *,
+        region: Optional[str] = None,
+        fast_path: Optional[bool] = None,
+    ) -> None:
         self._region = region
+        self._fast_path = fast_path
         self._func = func
         self._active: List[tuple] = []
         if func is not None:
@@ -32,6 +41,7 @@ class mock_iotjobs:  # noqa: N801 - lower-case like moto's decorators, on purpos
     def start(self) -> MockIotJobs:
         """Activate a fresh mock; returns its handle."""
         store = BackendStore()
+        store.fast_path = _fast_path_wanted(self._fast_path)
         env = EnvironmentPatch(self._region)
         env.apply()
         try:
@@ -114,3 +124,9 @@ def _wrap_class(cls: type, region: Optional[str]) -> type:
         if name.startswith("test") and inspect.isfunction(value):
             setattr(cls, name, _wrap_function(value, region))
     return cls
+
+
+def _fast_path_wanted(explicit: Optional[bool]) -> bool:
+    if explicit is not None:
+        return explicit
+    return os.environ.get("MOCK_IOTJOBS_FAST_PATH", "1").lower() not in ("0", "false", "no")

@@ -72,7 +72,7 @@ def _text_headers(headers: Any) -> Dict[str, str]:
     }
 
 
-def _to_aws_response(url: str, answer: HttpResponse) -> AWSResponse:
+def to_aws_response(url: str, answer: HttpResponse) -> AWSResponse:
     return AWSResponse(url, answer.status, answer.headers, _RawBody(answer.body))
 
 
@@ -80,7 +80,7 @@ def serve_prepared(store: BackendStore, request: AWSPreparedRequest) -> AWSRespo
     wire = HttpRequest.from_url(
         request.method, request.url, _text_headers(request.headers), _body_bytes(request.body)
     )
-    return _to_aws_response(request.url, serve(store, wire))
+    return to_aws_response(request.url, serve(store, wire))
 
 
 def _before_send(request: AWSPreparedRequest, event_name: str = "", **_: Any) -> Optional[AWSResponse]:

@@ -81,6 +81,11 @@ class BackendStore:
         self._backends: Dict[Tuple[str, str], Backend] = {}
         self._lock = threading.Lock()
         self._faults: Dict[str, List[str]] = {}
+        # Answer at before-call (see fastpath.py) rather than at before-send.
+        self.fast_path = True
+
+    def has_fault(self, operation: str) -> bool:
+        return bool(self._faults) and operation in self._faults
 
     def inject_fault(self, operation: str, error_code: str, times: int = 1) -> None:
         """Make the next ``times`` calls of ``operation`` answer ``error_code``."""
