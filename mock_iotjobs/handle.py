@@ -1,38 +1,210 @@
-"""The handle a test gets from ``with mock_iotjobs() as m`` or the pytest fixture."""
+"""The handle a test gets from ``with mock_iotjobs() as m`` or the pytest fixture.
+
+Everything here works on the backend directly (no HTTP, no botocore), under
+the backend's lock, so it is fast and never races a request being served.
+What it returns is a copy: views (:mod:`mock_iotjobs.views`) and
+notifications never change after they are handed out.
+"""
 
 from __future__ import annotations
 
-from typing import Optional
+import functools
+import re
+from typing import Dict, List, Optional
 
+from botocore import xform_name
+
+from .backend.notifications import Notification
 from .backend.state import DEFAULT_REGION, Backend, BackendStore, default_account_id
+from .protocol.models import SERVICES, service_model
+from .views import ExecutionView, JobView, ThingView
+
+# The thing and thing-group name constraint of the ``iot`` model.
+_NAME = re.compile(r"[a-zA-Z0-9:_-]{1,128}")
+
+
+@functools.lru_cache(maxsize=None)
+def _operation_names() -> Dict[str, str]:
+    """Every operation of both services, by its own name and by boto3's method name."""
+    names: Dict[str, str] = {}
+    for service in SERVICES:
+        for operation in service_model(service).operation_names:
+            names[operation] = operation
+            names[xform_name(operation)] = operation
+    return names
 
 
 class MockIotJobs:
-    """Controls and inspects the state of one mock activation."""
+    """Controls and inspects the state of one mock activation.
 
-    def __init__(self, store: BackendStore, region: Optional[str] = None) -> None:
+    Methods that read or seed state take ``account_id`` and ``region``
+    keywords; they default to the account in ``MOCK_IOTJOBS_ACCOUNT_ID`` (or
+    ``123456789012``) and to the activation's region (``default_region``).
+    """
+
+    def __init__(
+        self, store: BackendStore, region: Optional[str] = None, account_id: Optional[str] = None
+    ) -> None:
         self._store = store
-        self.default_region = region or DEFAULT_REGION
+        self.default_region: str = region or DEFAULT_REGION
+        self._account_id = account_id
+
+    @property
+    def default_account_id(self) -> str:
+        """The account that clients without a 12-digit access key id talk to."""
+        return self._account_id or default_account_id()
 
     def backend(self, account_id: Optional[str] = None, region: Optional[str] = None) -> Backend:
-        """The backend of one account and region (created on first use)."""
-        return self._store.get(account_id or default_account_id(), region or self.default_region)
+        """The backend of one account and region (created on first use).
+
+        This is the mock's internal state, for the rare test that needs it;
+        prefer the views, which do not change when the internals do.
+        """
+        return self._store.get(account_id or self.default_account_id, region or self.default_region)
+
+    # --- time ---------------------------------------------------------------
+    def now(self) -> float:
+        """The mock's current time, as epoch seconds."""
+        return self._store.clock.now()
 
     def advance_time(self, seconds: float = 0, minutes: float = 0, hours: float = 0) -> float:
-        """Move the mock's clock forward and apply everything that falls due.
-
-        Returns the new time as epoch seconds.
-        """
+        """Move the mock's clock forward and apply everything that falls due
+        (timeouts, retries, rollout waves, scheduled starts), in every account
+        and region.  Returns the new time as epoch seconds."""
         now = self._store.clock.advance(seconds + 60 * minutes + 3600 * hours)
         for backend in self._store.all().values():
             with backend.lock:
                 backend.apply_due()
         return now
 
+    # --- what was published --------------------------------------------------
+    def notifications(
+        self, thing_name: str, *, account_id: Optional[str] = None, region: Optional[str] = None
+    ) -> List[Notification]:
+        """The MQTT messages a device subscribed to ``$aws/things/<thing>/jobs/notify``
+        and ``notify-next`` would have received, oldest first.
+
+        Each has ``topic``, ``payload`` (the JSON body as a dict) and
+        ``timestamp`` (epoch seconds).
+        """
+        backend = self.backend(account_id, region)
+        with backend.lock:
+            backend.apply_due()
+            return list(backend.notifications.by_thing.get(thing_name, ()))
+
+    def events(self, *, account_id: Optional[str] = None, region: Optional[str] = None) -> List[Notification]:
+        """The Jobs events published on ``$aws/events/job/...`` and
+        ``$aws/events/jobExecution/...``, oldest first."""
+        backend = self.backend(account_id, region)
+        with backend.lock:
+            backend.apply_due()
+            return list(backend.notifications.events)
+
+    # --- read-only views -------------------------------------------------------
+    def jobs(self, *, account_id: Optional[str] = None, region: Optional[str] = None) -> List[JobView]:
+        """Every job, in creation order."""
+        backend = self.backend(account_id, region)
+        with backend.lock:
+            backend.apply_due()
+            return [JobView.of(job) for job in sorted(backend.jobs.by_id.values(), key=lambda j: j.seq)]
+
+    def job(self, job_id: str, *, account_id: Optional[str] = None, region: Optional[str] = None) -> JobView:
+        """One job; ``KeyError`` if there is no such job."""
+        backend = self.backend(account_id, region)
+        with backend.lock:
+            backend.apply_due()
+            job = backend.jobs.by_id.get(job_id)
+            if job is None:
+                raise KeyError(f"no job {job_id!r} in {backend.account_id}/{backend.region}")
+            return JobView.of(job)
+
+    def executions(
+        self,
+        job_id: str,
+        *,
+        history: bool = False,
+        account_id: Optional[str] = None,
+        region: Optional[str] = None,
+    ) -> List[ExecutionView]:
+        """The job's latest execution on each thing, in the order the things were
+        targeted; with ``history=True``, every execution (retries included).
+        ``KeyError`` if there is no such job."""
+        backend = self.backend(account_id, region)
+        with backend.lock:
+            backend.apply_due()
+            job = backend.jobs.by_id.get(job_id)
+            if job is None:
+                raise KeyError(f"no job {job_id!r} in {backend.account_id}/{backend.region}")
+            if history:
+                return [ExecutionView.of(e) for runs in job.history.values() for e in runs]
+            return [ExecutionView.of(e) for e in job.latest.values()]
+
+    def things(self, *, account_id: Optional[str] = None, region: Optional[str] = None) -> List[ThingView]:
+        """Every thing, in creation order, with its direct thing groups."""
+        backend = self.backend(account_id, region)
+        with backend.lock:
+            return [
+                ThingView.of(thing, tuple(group.name for _, group in backend.groups.direct_groups(thing.name)))
+                for thing in backend.things.by_name.values()
+            ]
+
+    # --- seeding -----------------------------------------------------------------
+    def create_fleet(
+        self,
+        n: int,
+        group: Optional[str] = None,
+        prefix: str = "device",
+        *,
+        attributes: Optional[Dict[str, str]] = None,
+        account_id: Optional[str] = None,
+        region: Optional[str] = None,
+    ) -> List[str]:
+        """Create ``n`` things named ``<prefix>-0000``, ``<prefix>-0001``, ... and,
+        if ``group`` is given, the thing group (if missing) with them as members.
+
+        Returns the thing names.  Works on the backend directly, so thousands
+        take well under a second; the effects are those of the API calls
+        (CONTINUOUS jobs targeting the group get executions, devices are
+        notified).  Existing identical things are kept, as CreateThing does.
+        """
+        if n < 0:
+            raise ValueError("n must be zero or more")
+        names = [f"{prefix}-{i:04d}" for i in range(n)]
+        for name in names[:1] + names[-1:] + ([group] if group is not None else []):
+            if not _NAME.fullmatch(name):
+                raise ValueError(f"{name!r} is not a valid thing or thing group name ([a-zA-Z0-9:_-], 1 to 128)")
+        backend = self.backend(account_id, region)
+        with backend.lock:
+            backend.apply_due()
+            for name in names:
+                backend.things.create(name, attributes=attributes)
+            if group is not None:
+                backend.groups.create(group, None, None)
+                for name in names:
+                    backend.groups.update_membership(name, add=[group], remove=[])
+        return names
+
+    # --- fault injection and reset -------------------------------------------------
     def fail_next(self, operation: str, error_code: str = "ThrottlingException", times: int = 1) -> None:
-        """Make the next ``times`` calls of ``operation`` answer ``error_code``."""
-        self._store.inject_fault(operation, error_code, times)
+        """Make the next ``times`` calls of ``operation`` answer ``error_code``.
+
+        ``operation`` is an API name (``"CreateJob"``) or a boto3 method name
+        (``"create_job"``), of ``iot`` or ``iot-jobs-data``.  The failed calls
+        change nothing, and the error has the HTTP status the service model
+        gives that code (429 for ``ThrottlingException``, 503 for
+        ``ServiceUnavailableException``...), so botocore's retry logic sees
+        what it would see from AWS.  Faults apply in every account and region.
+        """
+        if times < 1:
+            raise ValueError("times must be at least 1")
+        name = _operation_names().get(operation)
+        if name is None:
+            raise ValueError(f"{operation!r} is not an operation of iot or iot-jobs-data")
+        self._store.inject_fault(name, error_code, times)
 
     def reset(self) -> None:
-        """Forget all state (every account and region) and pending faults."""
+        """Forget all state (every account and region) and pending faults.
+
+        The clock keeps its time: advanced time is not taken back.
+        """
         self._store.reset()
