@@ -37,10 +37,41 @@ _JAVA_POSIX = {
 
 @functools.lru_cache(maxsize=None)
 def compile_pattern(pattern: str) -> "regex.Pattern[str]":
-    translated = pattern
-    for java, ascii_range in _JAVA_POSIX.items():
-        translated = translated.replace(java, ascii_range)
-    return regex.compile(translated)
+    return regex.compile(_translate_posix(pattern))
+
+
+def _translate_posix(pattern: str) -> str:
+    """Replace Java's POSIX classes by ASCII ranges, bracketed when outside a class."""
+    out: List[str] = []
+    in_class = False
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            escape = pattern[i : pattern.find("}", i) + 1] if pattern.startswith("\\p{", i) else ""
+            if escape in _JAVA_POSIX:
+                ascii_range = _JAVA_POSIX[escape]
+                out.append(ascii_range if in_class else f"[{ascii_range}]")
+                i += len(escape)
+                continue
+            out.append(pattern[i : i + 2])
+            i += 2
+            continue
+        if char == "[" and not in_class:
+            in_class = True
+            out.append(char)
+            # A "]" right after "[" or "[^" is a literal member, not the end.
+            for literal in ("^", "]"):
+                if pattern.startswith(literal, i + 1):
+                    out.append(literal)
+                    i += 1
+        elif char == "]" and in_class:
+            in_class = False
+            out.append(char)
+        else:
+            out.append(char)
+        i += 1
+    return "".join(out)
 
 
 def render(value: Any) -> str:
@@ -66,26 +97,27 @@ def _scalar_constraints(shape: Shape) -> List[Callable[[Any], Optional[str]]]:
     meta = shape.metadata
     kind = shape.type_name
     checks: List[Callable[[Any], Optional[str]]] = []
+    # Each message gets its own name: the lambdas close over variables, not values.
     sized = kind in ("string", "list", "map", "blob")
     noun = "length" if sized else "value"
     if "min" in meta and kind != "structure":
         low = meta["min"]
-        text = f"Member must have {noun} greater than or equal to {low}"
+        too_small = f"Member must have {noun} greater than or equal to {low}"
         if sized:
-            checks.append(lambda v: text if len(v) < low else None)
+            checks.append(lambda v: too_small if len(v) < low else None)
         else:
-            checks.append(lambda v: text if v < low else None)
+            checks.append(lambda v: too_small if v < low else None)
     if "max" in meta and kind != "structure":
         high = meta["max"]
-        text = f"Member must have {noun} less than or equal to {high}"
+        too_big = f"Member must have {noun} less than or equal to {high}"
         if sized:
-            checks.append(lambda v: text if len(v) > high else None)
+            checks.append(lambda v: too_big if len(v) > high else None)
         else:
-            checks.append(lambda v: text if v > high else None)
+            checks.append(lambda v: too_big if v > high else None)
     if kind == "string" and "enum" in meta:
         allowed = frozenset(meta["enum"])
-        text = "Member must satisfy enum value set: [" + ", ".join(meta["enum"]) + "]"
-        checks.append(lambda v: text if v not in allowed else None)
+        not_allowed = "Member must satisfy enum value set: [" + ", ".join(meta["enum"]) + "]"
+        checks.append(lambda v: not_allowed if v not in allowed else None)
     if kind == "string" and "pattern" in meta:
         compiled = compile_pattern(meta["pattern"])
         text = f"Member must satisfy regular expression pattern: {meta['pattern']}"
