@@ -8,7 +8,6 @@ never sign anything with real keys.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import boto3
