@@ -1,0 +1,200 @@
+"""The fast path (before-call) and the wire path (before-send) must be indistinguishable.
+
+One scenario touching every implemented operation of both services, with
+successes and errors, runs once per path; the parsed results and raised
+errors must be identical once per-run values (request ids, generated ids,
+clock readings) are masked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from typing import Any, Callable, Dict, List, Set, Tuple
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from mock_iotjobs import mock_iotjobs
+from mock_iotjobs.handlers.base import HANDLERS
+
+REGION = "us-east-1"
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_TIME_KEYS = {"queuedAt", "startedAt", "lastUpdatedAt", "timestamp", "createdAt", "completedAt",
+              "creationDate", "lastModifiedDate", "approximateSecondsBeforeTimedOut"}
+
+
+def _mask(value: Any, key: str = "") -> Any:
+    if isinstance(value, dict):
+        return {k: _mask(v, k) for k, v in value.items() if k not in ("RequestId",)}
+    if isinstance(value, (list, tuple)):
+        return [_mask(v) for v in value]
+    if isinstance(value, dt.datetime) or (key in _TIME_KEYS and isinstance(value, (int, float))):
+        return "<time>"
+    if key in ("x-amzn-requestid",):
+        return "<id>"
+    if isinstance(value, str):
+        return _UUID.sub("<uuid>", value)
+    return value
+
+
+Call = Tuple[str, str, Dict[str, Any]]
+
+
+def _scenario(arn: Callable[[str], str]) -> List[Call]:
+    doc = json.dumps({"operation": "update"})
+    calls: List[Call] = [
+        ("iot", "DescribeEndpoint", {"endpointType": "iot:Jobs"}),
+        ("iot", "DescribeEndpoint", {"endpointType": "nope"}),
+        ("iot", "CreateThing", {"thingName": "t1", "attributePayload": {"attributes": {"a": "1"}}}),
+        ("iot", "CreateThing", {"thingName": "t2"}),
+        ("iot", "CreateThing", {"thingName": "t3"}),
+        ("iot", "CreateThing", {"thingName": "bad name!"}),
+        ("iot", "DescribeThing", {"thingName": "t1"}),
+        ("iot", "DescribeThing", {"thingName": "missing"}),
+        ("iot", "UpdateThing", {"thingName": "t1", "expectedVersion": 1,
+                                "attributePayload": {"attributes": {"b": "2"}, "merge": True}}),
+        ("iot", "UpdateThing", {"thingName": "t1", "expectedVersion": 9}),
+        ("iot", "UpdateThing", {"thingName": "t1", "expectedVersion": "abc"}),
+        ("iot", "ListThings", {"maxResults": 2}),
+        ("iot", "ListThings", {"nextToken": "forged"}),
+        ("iot", "CreateThingGroup", {"thingGroupName": "parent"}),
+        ("iot", "CreateThingGroup", {"thingGroupName": "fleet", "parentGroupName": "parent",
+                                     "tags": [{"Key": "k", "Value": "v"}]}),
+        ("iot", "CreateThingGroup", {"thingGroupName": "orphan", "parentGroupName": "missing"}),
+        ("iot", "DescribeThingGroup", {"thingGroupName": "fleet"}),
+        ("iot", "UpdateThingGroup", {"thingGroupName": "fleet",
+                                     "thingGroupProperties": {"thingGroupDescription": "d"}}),
+        ("iot", "AddThingToThingGroup", {"thingGroupName": "fleet", "thingName": "t1"}),
+        ("iot", "AddThingToThingGroup", {"thingGroupName": "fleet", "thingName": "t2"}),
+        ("iot", "AddThingToThingGroup", {"thingGroupName": "fleet", "thingName": "missing"}),
+        ("iot", "UpdateThingGroupsForThing", {"thingName": "t3", "thingGroupsToAdd": ["parent"]}),
+        ("iot", "RemoveThingFromThingGroup", {"thingGroupName": "parent", "thingName": "t3"}),
+        ("iot", "ListThingGroups", {}),
+        ("iot", "ListThingGroupsForThing", {"thingName": "t1"}),
+        ("iot", "ListThingsInThingGroup", {"thingGroupName": "parent", "recursive": True}),
+        ("iot", "CreateJob", {"jobId": "j1", "targets": [arn("thinggroup/fleet")], "document": doc,
+                              "tags": [{"Key": "team", "Value": "ota"}]}),
+        ("iot", "CreateJob", {"jobId": "j1", "targets": [arn("thing/t1")], "document": doc}),
+        ("iot", "CreateJob", {"jobId": "j2", "targets": [arn("thing/t1")], "document": "not json"}),
+        ("iot", "CreateJob", {"jobId": "j3", "targets": [arn("thing/t3")], "document": doc,
+                              "targetSelection": "CONTINUOUS"}),
+        ("iot", "CreateJob", {"jobId": "bad id!", "targets": ["x"], "document": doc}),
+        ("iot", "AssociateTargetsWithJob", {"jobId": "j3", "targets": [arn("thing/t2")]}),
+        ("iot", "AssociateTargetsWithJob", {"jobId": "j1", "targets": [arn("thing/t3")]}),
+        ("iot", "DescribeJob", {"jobId": "j1"}),
+        ("iot", "DescribeJob", {"jobId": "nope"}),
+        ("iot", "GetJobDocument", {"jobId": "j1"}),
+        ("iot", "ListJobs", {"status": "IN_PROGRESS"}),
+        ("iot", "ListJobs", {"status": "BOGUS"}),
+        ("iot", "UpdateJob", {"jobId": "j1", "description": "new"}),
+        ("iot-jobs-data", "GetPendingJobExecutions", {"thingName": "t1"}),
+        ("iot-jobs-data", "DescribeJobExecution", {"jobId": "$next", "thingName": "t1"}),
+        ("iot-jobs-data", "StartNextPendingJobExecution", {"thingName": "t1",
+                                                          "statusDetails": {"step": "1"}}),
+        ("iot-jobs-data", "UpdateJobExecution", {"jobId": "j1", "thingName": "t1", "status": "QUEUED"}),
+        ("iot-jobs-data", "UpdateJobExecution", {"jobId": "j1", "thingName": "t1", "status": "IN_PROGRESS",
+                                                "expectedVersion": 7}),
+        ("iot-jobs-data", "UpdateJobExecution", {"jobId": "j1", "thingName": "t1", "status": "SUCCEEDED",
+                                                "includeJobExecutionState": True,
+                                                "includeJobDocument": True}),
+        ("iot-jobs-data", "DescribeJobExecution", {"jobId": "j1", "thingName": "t1"}),
+        ("iot-jobs-data", "DescribeJobExecution", {"jobId": "j1", "thingName": "t2",
+                                                  "includeJobDocument": False}),
+        ("iot", "DescribeJobExecution", {"jobId": "j1", "thingName": "t1"}),
+        ("iot", "ListJobExecutionsForJob", {"jobId": "j1", "maxResults": 1}),
+        ("iot", "ListJobExecutionsForThing", {"thingName": "t1"}),
+        ("iot", "CancelJobExecution", {"jobId": "j1", "thingName": "t1"}),
+        ("iot", "CancelJobExecution", {"jobId": "j1", "thingName": "t2", "statusDetails": {"r": "x"}}),
+        ("iot", "DeleteJobExecution", {"jobId": "j1", "thingName": "t2", "executionNumber": 1}),
+        ("iot", "DeleteJobExecution", {"jobId": "j3", "thingName": "t3", "executionNumber": 1}),
+        ("iot", "CancelJob", {"jobId": "j3", "force": True, "reasonCode": "OPS", "comment": "c"}),
+        ("iot", "DeleteJob", {"jobId": "j3"}),
+        ("iot", "TagResource", {"resourceArn": arn("thinggroup/fleet"), "tags": [{"Key": "x", "Value": "y"}]}),
+        ("iot", "UntagResource", {"resourceArn": arn("thinggroup/fleet"), "tagKeys": ["k"]}),
+        ("iot", "ListTagsForResource", {"resourceArn": arn("job/j1")}),
+        ("iot", "ListTagsForResource", {"resourceArn": arn("job/missing")}),
+        ("iot", "CreateJobTemplate", {"jobTemplateId": "tpl", "description": "t", "document": doc}),
+        ("iot", "CreateJobTemplate", {"jobTemplateId": "tpl", "description": "t", "document": doc}),
+        ("iot", "DescribeJobTemplate", {"jobTemplateId": "tpl"}),
+        ("iot", "ListJobTemplates", {}),
+        ("iot", "CreateJob", {"jobId": "from-tpl", "targets": [arn("thing/t3")],
+                              "jobTemplateArn": arn("jobtemplate/tpl")}),
+        ("iot", "DeleteJobTemplate", {"jobTemplateId": "tpl"}),
+        ("iot", "ListManagedJobTemplates", {}),
+        ("iot", "DescribeManagedJobTemplate", {"templateName": "AWS-Reboot"}),
+        ("iot", "DescribeManagedJobTemplate", {"templateName": "AWS-Nope"}),
+        ("iot", "DeleteJob", {"jobId": "j1", "force": True}),
+        ("iot", "DeleteThingGroup", {"thingGroupName": "parent"}),
+        ("iot", "DeleteThingGroup", {"thingGroupName": "fleet"}),
+        ("iot", "DeleteThing", {"thingName": "t2"}),
+    ]
+    return calls
+
+
+def _run(fast: bool) -> Tuple[List[Any], Set[Tuple[str, str]]]:
+    results: List[Any] = []
+    seen: Set[Tuple[str, str]] = set()
+    config = Config(parameter_validation=False, retries={"max_attempts": 1, "mode": "standard"})
+    with mock_iotjobs(fast_path=fast) as mock:
+        backend = mock.backend()
+        clients = {
+            name: boto3.client(name, region_name=REGION, config=config)
+            for name in ("iot", "iot-jobs-data")
+        }
+
+        def arn(resource: str) -> str:
+            return f"arn:aws:iot:{REGION}:{backend.account_id}:{resource}"
+
+        for service, operation, params in _scenario(arn):
+            client = clients[service]
+            method = getattr(client, _snake(client, operation))
+            seen.add((service, operation))
+            try:
+                outcome: Any = ("ok", method(**params))
+            except ClientError as error:
+                outcome = ("error", type(error).__name__, error.response)
+            results.append((service, operation, _mask(outcome)))
+    return results, seen
+
+
+def _snake(client: Any, operation: str) -> str:
+    mapping = {v: k for k, v in client.meta.method_to_api_mapping.items()}
+    return mapping[operation]
+
+
+def test_every_implemented_operation_is_exercised() -> None:
+    _, seen = _run(fast=False)
+    missing = set(HANDLERS) - seen
+    assert not missing, f"add these operations to the differential scenario: {sorted(missing)}"
+
+
+def test_fast_path_and_wire_path_agree() -> None:
+    wire, _ = _run(fast=False)
+    fast, _ = _run(fast=True)
+    assert len(wire) == len(fast)
+    for expected, actual in zip(wire, fast):
+        assert actual == expected
+    outcomes = {r[2][0] for r in wire}
+    assert outcomes == {"ok", "error"}
+
+
+@pytest.mark.parametrize("fast", [False, True])
+def test_the_chosen_path_answers(fast: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A failing wire hook proves which path served the call."""
+    import mock_iotjobs.interception as interception
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the wire path was used")
+
+    with mock_iotjobs(fast_path=fast):
+        client = boto3.client("iot", region_name=REGION)
+        monkeypatch.setattr(interception, "serve_prepared", refuse)
+        if fast:
+            assert client.describe_endpoint()["endpointAddress"]
+        else:
+            with pytest.raises(AssertionError):
+                client.describe_endpoint()
