@@ -24,6 +24,9 @@ class Scheduler:
     def at(self, when: float, task: Task) -> None:
         heapq.heappush(self._heap, (when, next(self._order), task))
 
+    def pending(self) -> int:
+        return len(self._heap)
+
     def next_due(self) -> float:
         return self._heap[0][0] if self._heap else float("inf")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import os
 import threading
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from ..protocol.errors import ServiceError
 
@@ -63,6 +63,12 @@ class Backend:
     def on_group_membership(self, group_name: str, thing_name: str, added: bool) -> None:
         """Called by thing groups: CONTINUOUS jobs follow their groups' members."""
         self.jobs.on_group_membership(group_name, thing_name, added)
+
+    def snapshot(self) -> Dict[str, Any]:
+        """All state as plain JSON-ready data (see snapshot.py)."""
+        from .snapshot import snapshot
+
+        return snapshot(self)
 
     def now(self) -> float:
         return self.clock.now()

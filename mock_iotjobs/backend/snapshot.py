@@ -1,0 +1,85 @@
+"""A plain, JSON-ready picture of one backend's whole state.
+
+Used by server mode's ``GET /_mock_iotjobs/state`` and by tests that prove a
+refused call changed nothing (compare a snapshot before and after).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Dict
+
+from .model import Job, JobExecution
+
+if TYPE_CHECKING:
+    from .state import Backend
+
+
+def _execution(execution: JobExecution) -> Dict[str, Any]:
+    return {
+        "thingName": execution.thing_name,
+        "thingArn": execution.thing_arn,
+        "executionNumber": execution.execution_number,
+        "status": execution.status,
+        "statusDetails": dict(execution.status_details),
+        "queuedAt": execution.queued_at,
+        "startedAt": execution.started_at,
+        "lastUpdatedAt": execution.last_updated_at,
+        "versionNumber": execution.version_number,
+        "forceCanceled": execution.force_canceled,
+        "retryAttempt": execution.retry_attempt,
+        "inProgressDeadline": execution.in_progress_deadline,
+        "stepDeadline": execution.step_deadline,
+    }
+
+
+def _job(job: Job) -> Dict[str, Any]:
+    return {
+        "jobId": job.job_id,
+        "jobArn": job.arn,
+        "status": job.status,
+        "targetSelection": job.target_selection,
+        "targets": list(job.targets),
+        "targetGroups": list(job.target_groups),
+        "document": job.document,
+        "documentSource": job.document_source,
+        "description": job.description,
+        "createdAt": job.created_at,
+        "lastUpdatedAt": job.last_updated_at,
+        "completedAt": job.completed_at,
+        "forceCanceled": job.force_canceled,
+        "reasonCode": job.reason_code,
+        "comment": job.comment,
+        "config": job.config,
+        "counts": dict(job.counts),
+        "waiting": [name for name, _ in job.rollout.waiting] if job.rollout is not None else [],
+        "executions": {
+            key: [_execution(e) for e in history] for key, history in job.history.items()
+        },
+    }
+
+
+def snapshot(backend: "Backend") -> Dict[str, Any]:
+    groups = backend.groups.by_name
+    return {
+        "things": [thing.describe() for thing in backend.things.by_name.values()],
+        "thingGroups": [
+            {
+                "name": g.name,
+                "arn": g.arn,
+                "parent": g.parent,
+                "version": g.version,
+                "properties": g.properties(),
+                "members": list(g.members),
+                "children": list(g.children),
+            }
+            for g in groups.values()
+        ],
+        "jobs": [_job(job) for job in backend.jobs.by_id.values()],
+        "jobTemplates": [t.describe() for t in backend.templates.by_id.values()],
+        "tags": {arn: dict(tags) for arn, tags in backend.tags.by_arn.items() if tags},
+        "notifications": {
+            thing: len(messages) for thing, messages in backend.notifications.by_thing.items()
+        },
+        "events": len(backend.notifications.events),
+        "pendingTimers": backend.scheduler.pending(),
+    }
