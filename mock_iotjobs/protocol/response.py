@@ -1,9 +1,9 @@
 """Shape a handler's result into the rest-json response the model declares.
 
 Handlers return plain dicts keyed by member name with timestamps as epoch
-seconds (floats).  A per-shape plan says what needs converting; subtrees
-with nothing to convert (no timestamp, blob or header member) are emitted
-as they are, so listing hundreds of items stays cheap.
+seconds (floats).  A per-shape plan says what needs converting; structures
+drop their None members, and subtrees without structures, timestamps or
+blobs (lists and maps of strings) are emitted as they are.
 """
 
 from __future__ import annotations
@@ -31,6 +31,10 @@ def _timestamp(value: Any) -> Any:
     if isinstance(value, float):
         return round(value, 3)
     return value
+
+
+def _drop_none(value: Dict[str, Any]) -> Dict[str, Any]:
+    return {key: item for key, item in value.items() if item is not None}
 
 
 def _blob(value: Any) -> Any:
@@ -74,7 +78,8 @@ class _PlanBuilder:
                 if converter is not None:
                     members[name] = converter
             if not members:
-                return None
+                # Nothing to convert below, but absent (None) members are still omitted.
+                return _drop_none
 
             def convert(value: Dict[str, Any]) -> Dict[str, Any]:
                 out = {}
