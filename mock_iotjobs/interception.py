@@ -23,14 +23,15 @@ from botocore.httpsession import URLLib3Session
 
 from .backend.state import BackendStore
 from .dispatch import serve
-from .protocol.models import IOT, JOBS_DATA
 from .protocol.wire import HttpRequest, HttpResponse
 
 _STORES: List[BackendStore] = []
 
 IOT_HOST = re.compile(r"^(?:[a-z0-9-]+\.)*iot\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?(?::\d+)?$")
 _IOT_URL = re.compile(r"^https?://(?:[a-z0-9-]+\.)*iot\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?(?::\d+)?/")
-_OUR_EVENTS = (f"before-send.{IOT}.", f"before-send.{JOBS_DATA}.")
+# botocore names events by the hyphenized service id ("IoT Jobs Data Plane"),
+# not by the service name.
+_OUR_EVENTS = ("before-send.iot.", "before-send.iot-jobs-data-plane.")
 
 
 class NetworkAccessBlocked(BotoCoreError):
