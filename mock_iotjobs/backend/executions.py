@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from .state import Backend
 
 DeviceView = Tuple[frozenset, Optional[Tuple[str, int]]]
+# UpdateJobExecution's stepTimeoutInMinutes of -1 cancels the current step timer.
+CANCEL_STEP_TIMER = -1
 
 
 def device_seconds(value: Optional[float]) -> Optional[int]:
@@ -119,7 +121,10 @@ class Executions:
             if timeout:
                 execution.in_progress_deadline = now + 60 * timeout
                 self._arm(execution, execution.in_progress_deadline)
-        if step_timeout_minutes is not None:
+        if step_timeout_minutes == CANCEL_STEP_TIMER:
+            execution.step_timeout_minutes = None
+            execution.step_deadline = None
+        elif step_timeout_minutes is not None:
             execution.step_timeout_minutes = step_timeout_minutes
             execution.step_deadline = now + 60 * step_timeout_minutes
             self._arm(execution, execution.step_deadline)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from ..backend.executions import device_execution, execution_state, summary
+from ..backend.executions import CANCEL_STEP_TIMER, device_execution, execution_state, summary
 from ..backend.model import DEVICE_REPORTABLE, IN_PROGRESS, QUEUED, JobExecution
 from ..backend.state import Backend
 from ..protocol.errors import ServiceError, invalid_request, invalid_transition, not_found
@@ -32,8 +32,11 @@ def _visible_execution(
     return execution
 
 
-def _check_step_timeout(minutes: Optional[int]) -> None:
-    if minutes is not None and not 1 <= minutes <= MAX_STEP_TIMEOUT_MINUTES:
+def _check_step_timeout(minutes: Optional[int], may_cancel: bool = False) -> None:
+    """1 to 10080 minutes; UpdateJobExecution may also send -1, which cancels the step timer."""
+    if minutes is None or (may_cancel and minutes == CANCEL_STEP_TIMER):
+        return
+    if not 1 <= minutes <= MAX_STEP_TIMEOUT_MINUTES:
         raise invalid_request(
             f"stepTimeoutInMinutes must be between 1 and {MAX_STEP_TIMEOUT_MINUTES}; got {minutes}."
         )
@@ -96,7 +99,7 @@ def update_job_execution(ctx: Context, p: Params) -> Result:
     # Measured against the live service: this refusal precedes the look-up.
     if status not in DEVICE_REPORTABLE:
         raise invalid_transition(f"The status of job execution cannot be changed to be {status}")
-    _check_step_timeout(p.get("stepTimeoutInMinutes"))
+    _check_step_timeout(p.get("stepTimeoutInMinutes"), may_cancel=True)
     thing_name = p["thingName"]
     execution = _visible_execution(backend, thing_name, p["jobId"], p.get("executionNumber"))
     if execution.terminal:
