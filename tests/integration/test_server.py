@@ -469,6 +469,28 @@ def test_device_plane_start_next_with_nothing_pending(url: str) -> None:
     assert "execution" not in reply
 
 
+def test_advance_time_fires_timeouts_and_state_shows_jobs(url: str) -> None:
+    require(*JOB_OPS, ("iot", "DescribeJobExecution"))
+    iot, device = client(url), client(url, "iot-jobs-data")
+    group_arn = _fleet(url, ["slow"])
+    iot.create_job(
+        jobId="timed",
+        targets=[group_arn],
+        document="{}",
+        timeoutConfig={"inProgressTimeoutInMinutes": 1},
+    )
+    device.start_next_pending_job_execution(thingName="slow")
+    assert "timed" in json.dumps(admin(url, "state"))
+    admin(url, "advance-time", {"seconds": 30})
+    execution = iot.describe_job_execution(jobId="timed", thingName="slow")["execution"]
+    assert execution["status"] == "IN_PROGRESS"
+    admin(url, "advance-time", {"minutes": 1})
+    execution = iot.describe_job_execution(jobId="timed", thingName="slow")["execution"]
+    assert execution["status"] == "TIMED_OUT"
+    details = iot.describe_job(jobId="timed")["job"]["jobProcessDetails"]
+    assert details["numberOfTimedOutThings"] == 1
+
+
 def test_concurrent_devices_finish_one_job(url: str) -> None:
     require(*JOB_OPS)
     names = [f"node-{i}" for i in range(8)]
