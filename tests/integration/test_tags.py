@@ -47,9 +47,7 @@ def listed(iot: Any, resource_arn: str) -> Dict[str, str]:
 
 def test_tags_given_at_group_creation(iot: Any) -> None:
     created = iot.create_thing_group(thingGroupName="g", tags=[{"Key": "env", "Value": "prod"}])
-    assert iot.list_tags_for_resource(resourceArn=created["thingGroupArn"])["tags"] == [
-        {"Key": "env", "Value": "prod"}
-    ]
+    assert iot.list_tags_for_resource(resourceArn=created["thingGroupArn"])["tags"] == [{"Key": "env", "Value": "prod"}]
 
 
 def test_tag_overwrite_and_untag(iot: Any) -> None:
@@ -80,9 +78,7 @@ def test_tag_a_job_template(iot: Any) -> None:
 @pytest.mark.skipif(("iot", "CreateJob") not in HANDLERS, reason="CreateJob not implemented yet")
 def test_tag_a_job(iot: Any) -> None:
     thing_arn = iot.create_thing(thingName="t")["thingArn"]
-    job = iot.create_job(
-        jobId="job1", targets=[thing_arn], document=DOC, tags=[{"Key": "a", "Value": "1"}]
-    )
+    job = iot.create_job(jobId="job1", targets=[thing_arn], document=DOC, tags=[{"Key": "a", "Value": "1"}])
     assert job["jobArn"] == arn("job/job1")
     iot.tag_resource(resourceArn=job["jobArn"], tags=[{"Key": "b", "Value": "2"}])
     assert listed(iot, job["jobArn"]) == {"a": "1", "b": "2"}
@@ -164,9 +160,7 @@ def test_tag_key_is_validated_against_the_model(iot: Any) -> None:
 
 
 def test_tags_go_with_a_deleted_resource(iot: Any) -> None:
-    group_arn = iot.create_thing_group(thingGroupName="g", tags=[{"Key": "a", "Value": "1"}])[
-        "thingGroupArn"
-    ]
+    group_arn = iot.create_thing_group(thingGroupName="g", tags=[{"Key": "a", "Value": "1"}])["thingGroupArn"]
     iot.delete_thing_group(thingGroupName="g")
     with pytest.raises(ClientError):
         iot.list_tags_for_resource(resourceArn=group_arn)

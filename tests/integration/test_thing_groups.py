@@ -172,9 +172,7 @@ def test_update_replaces_and_merges_attributes(iot: Any) -> None:
     )
     merged = iot.update_thing_group(
         thingGroupName="g",
-        thingGroupProperties={
-            "attributePayload": {"attributes": {"b": "", "c": "3"}, "merge": True}
-        },
+        thingGroupProperties={"attributePayload": {"attributes": {"b": "", "c": "3"}, "merge": True}},
     )
     assert merged["version"] == 2
     props = iot.describe_thing_group(thingGroupName="g")["thingGroupProperties"]
@@ -486,9 +484,7 @@ def test_list_thing_groups_for_thing_direct_only_and_pages(iot: Any) -> None:
     assert names(first["thingGroups"]) == ["leaf", "other"]
     rest = iot.list_thing_groups_for_thing(thingName="a", nextToken=first["nextToken"])
     assert names(rest["thingGroups"]) == ["root2"] and "nextToken" not in rest
-    pages = iot.get_paginator("list_thing_groups_for_thing").paginate(
-        thingName="a", PaginationConfig={"PageSize": 1}
-    )
+    pages = iot.get_paginator("list_thing_groups_for_thing").paginate(thingName="a", PaginationConfig={"PageSize": 1})
     assert [g["groupName"] for p in pages for g in p["thingGroups"]] == ["leaf", "other", "root2"]
 
 
@@ -513,9 +509,7 @@ def test_groups_are_per_region(mock: MockIotJobs) -> None:
     west = boto3.client("iot", region_name="us-west-2", config=NO_RETRY)
     east.create_thing_group(thingGroupName="g")
     assert west.list_thing_groups()["thingGroups"] == []
-    assert west.create_thing_group(thingGroupName="g")["thingGroupArn"].startswith(
-        "arn:aws:iot:us-west-2:"
-    )
+    assert west.create_thing_group(thingGroupName="g")["thingGroupArn"].startswith("arn:aws:iot:us-west-2:")
 
 
 # --- the jobs engine follows membership -------------------------------------------
@@ -538,9 +532,7 @@ def test_continuous_job_follows_child_group_membership(iot: Any) -> None:
     assert iot.list_job_executions_for_job(jobId="cont")["executionSummaries"] == []
     iot.add_thing_to_thing_group(thingGroupName="leaf", thingName="a")
     summaries = iot.list_job_executions_for_job(jobId="cont")["executionSummaries"]
-    assert [(s["thingArn"], s["jobExecutionSummary"]["status"]) for s in summaries] == [
-        (thing_arn("a"), "QUEUED")
-    ]
+    assert [(s["thingArn"], s["jobExecutionSummary"]["status"]) for s in summaries] == [(thing_arn("a"), "QUEUED")]
     iot.remove_thing_from_thing_group(thingGroupName="leaf", thingName="a")
     summaries = iot.list_job_executions_for_job(jobId="cont")["executionSummaries"]
     assert [s["jobExecutionSummary"]["status"] for s in summaries] == ["REMOVED"]

@@ -22,9 +22,7 @@ def backend() -> Backend:
 @pytest.fixture
 def calls(backend: Backend, monkeypatch: pytest.MonkeyPatch) -> List[Call]:
     recorded: List[Call] = []
-    monkeypatch.setattr(
-        backend, "on_group_membership", lambda g, t, added: recorded.append((g, t, added))
-    )
+    monkeypatch.setattr(backend, "on_group_membership", lambda g, t, added: recorded.append((g, t, added)))
     return recorded
 
 
@@ -99,9 +97,7 @@ def test_idempotent_add_and_remove_report_nothing(backend: Backend, calls: List[
     assert calls == []
 
 
-def test_remove_reports_removal_after_the_membership_changed(
-    backend: Backend, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_remove_reports_removal_after_the_membership_changed(backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
     _tree(backend)
     backend.groups.update_membership("t1", ["leaf"], [])
     seen: List[List[str]] = []
