@@ -23,6 +23,12 @@ class mock_iotjobs:  # noqa: N801 - lower-case like moto's decorators, on purpos
     activation starts empty and is torn down fully on exit.
     """
 
+    def __new__(cls, func: Optional[Callable[..., Any]] = None, **options: Any) -> Any:
+        if inspect.isclass(func):
+            # Bare ``@mock_iotjobs`` on a class: the decorated class must come back.
+            return _wrap_class(func, options.get("region"))
+        return super().__new__(cls)
+
     def __init__(
         self,
         func: Optional[Callable[..., Any]] = None,
