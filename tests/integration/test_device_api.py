@@ -2,11 +2,33 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any, Dict, List
 
+import boto3
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
+
+REGION = "us-east-1"
+
+
+@functools.lru_cache(maxsize=None)
+def _client(service: str) -> Any:
+    """One client per service for the whole run: creating clients is the slowest part of a test."""
+    return boto3.client(service, region_name=REGION, aws_access_key_id="AKIDDEVICETESTS", aws_secret_access_key="x",
+                        config=Config(retries={"max_attempts": 1}))
+
+
+@pytest.fixture
+def iot(mock: Any) -> Any:
+    return _client("iot")
+
+
+@pytest.fixture
+def jobs_data(mock: Any) -> Any:
+    return _client("iot-jobs-data")
 
 
 def _things(iot: Any, *names: str) -> Dict[str, str]:

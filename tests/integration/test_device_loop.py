@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any, Dict, List, Optional
 from urllib.parse import urlsplit
@@ -109,26 +110,40 @@ class HttpsDevice:
 TRANSPORTS = ["default-endpoint", "iot-jobs-endpoint", "data-ats-endpoint", "raw-https"]
 
 
+@functools.lru_cache(maxsize=None)
+def _client(service: str, endpoint_url: Optional[str] = None) -> Any:
+    """One client per service and endpoint for the whole run: creating clients is slow."""
+    return boto3.client(service, region_name=REGION, endpoint_url=endpoint_url, config=NO_RETRY,
+                        aws_access_key_id="AKIDDEVICETESTS", aws_secret_access_key="x")
+
+
+@functools.lru_cache(maxsize=None)
+def _boto3_device(endpoint_url: Optional[str] = None) -> Boto3Device:
+    return Boto3Device(_client("iot-jobs-data", endpoint_url))
+
+
 @pytest.fixture
 def iot(mock: Any) -> Any:
-    return boto3.client("iot", region_name=REGION, config=NO_RETRY)
+    return _client("iot")
 
 
 @pytest.fixture(params=TRANSPORTS)
 def device(request: Any, iot: Any) -> Any:
     kind = request.param
+    dev: Any
     if kind == "raw-https":
-        dev: Any = HttpsDevice(f"https://data.jobs.iot.{REGION}.amazonaws.com")
+        dev = HttpsDevice(f"https://data.jobs.iot.{REGION}.amazonaws.com")
         dev.expected_host = f"data.jobs.iot.{REGION}.amazonaws.com"
     elif kind == "default-endpoint":
-        dev = Boto3Device(boto3.client("iot-jobs-data", region_name=REGION, config=NO_RETRY))
+        dev = _boto3_device()
         dev.expected_host = f"data.jobs.iot.{REGION}.amazonaws.com"
     else:
         endpoint_type = "iot:Jobs" if kind == "iot-jobs-endpoint" else "iot:Data-ATS"
         address = iot.describe_endpoint(endpointType=endpoint_type)["endpointAddress"]
-        dev = Boto3Device(boto3.client("iot-jobs-data", region_name=REGION, config=NO_RETRY,
-                                       endpoint_url=f"https://{address}"))
+        dev = _boto3_device(f"https://{address}")
         dev.expected_host = address
+    dev.raw.clear()
+    dev.urls.clear()
     return dev
 
 
@@ -236,11 +251,9 @@ def test_each_transport_reaches_the_same_store(iot: Any) -> None:
     jobs_address = iot.describe_endpoint(endpointType="iot:Jobs")["endpointAddress"]
     ats_address = iot.describe_endpoint(endpointType="iot:Data-ATS")["endpointAddress"]
     devices = [
-        Boto3Device(boto3.client("iot-jobs-data", region_name=REGION, config=NO_RETRY)),
-        Boto3Device(boto3.client("iot-jobs-data", region_name=REGION, config=NO_RETRY,
-                                 endpoint_url=f"https://{jobs_address}")),
-        Boto3Device(boto3.client("iot-jobs-data", region_name=REGION, config=NO_RETRY,
-                                 endpoint_url=f"https://{ats_address}")),
+        _boto3_device(),
+        _boto3_device(f"https://{jobs_address}"),
+        _boto3_device(f"https://{ats_address}"),
         HttpsDevice(f"https://data.jobs.iot.{REGION}.amazonaws.com"),
     ]
     devices[0].start_next("shared")
