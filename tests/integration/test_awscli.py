@@ -114,10 +114,11 @@ def test_invalid_name_exits_non_zero_with_the_validation_error(url: str) -> None
     assert "1 validation error detected" in done.stderr
 
 
-def test_access_key_selects_the_account(url: str) -> None:
+def test_access_key_selects_the_account(url: str, server: ServerThread) -> None:
     created = aws_json(url, "iot", "create-thing", "--thing-name", "theirs", key="210987654321")
     assert ":210987654321:thing/theirs" in created["thingArn"]
-    assert aws(url, "iot", "describe-thing", "--thing-name", "theirs").returncode != 0
+    assert "theirs" in server.store.get("210987654321", REGION).things.by_name
+    assert "theirs" not in server.store.get(ACCOUNT, REGION).things.by_name
 
 
 def _device_loop(url: str, thing: str, job_id: str, outcome: str) -> None:
