@@ -8,6 +8,7 @@ named profile) provides anything; everything is restored on exit.
 from __future__ import annotations
 
 import os
+import sys
 from typing import Dict, Optional
 
 _FAKE = {
@@ -63,9 +64,20 @@ class EnvironmentPatch:
             os.environ[name] = value
 
     def restore(self) -> None:
+        if "AWS_ACCESS_KEY_ID" in self._saved and "AWS_SECRET_ACCESS_KEY" in self._saved:
+            _forget_boto3_default_session()
         for name, value in self._saved.items():
             if value is None:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
         self._saved.clear()
+
+
+def _forget_boto3_default_session() -> None:
+    """boto3's default session caches the credentials it resolved: drop it, so the
+    fake ones we supplied cannot outlive the mock."""
+    if "boto3" in sys.modules:
+        import boto3
+
+        boto3.DEFAULT_SESSION = None
