@@ -45,6 +45,8 @@ def _no_real_aws_configuration(monkeypatch: pytest.MonkeyPatch, tmp_path_factory
     missing = tmp_path_factory.getbasetemp() / "no-aws-config"
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(missing / "credentials"))
     monkeypatch.setenv("AWS_CONFIG_FILE", str(missing / "config"))
+    # boto3's default session caches config files and credentials: start afresh.
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
 
 
 @pytest.fixture
