@@ -219,6 +219,10 @@ class Jobs:
             del self.by_id[job_id]
         self._backend.tags.drop(job.arn)
         self._log.event(f"$aws/events/job/{job_id}/deleted", _job_event(job, "deleted"), self._backend.now())
+        # Timers and rollout ticks still scheduled for the job must find nothing to act on
+        # (a timeout would otherwise retry the execution back into the thing's index).
+        job.rollout.waiting = []
+        job.latest.clear()
 
     def update(self, job_id: str, p: Dict[str, Any]) -> Job:
         job = self.get(job_id)
