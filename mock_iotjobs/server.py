@@ -298,7 +298,13 @@ class ServerThread:
     ) -> None:
         self.app = make_app(store, log)
         self.store = self.app.store
-        self._server: BaseWSGIServer = make_server(host, port, self.app, threaded=True, request_handler=_QuietHandler)
+        try:
+            self._server: BaseWSGIServer = make_server(
+                host, port, self.app, threaded=True, request_handler=_QuietHandler
+            )
+        except SystemExit:
+            # werkzeug reports a failed bind on stderr and exits; a library must not.
+            raise OSError(f"cannot bind {host}:{port} (in use or not available)") from None
         self.host = host
         self.port = int(self._server.server_port)
         self._thread: Optional[threading.Thread] = None

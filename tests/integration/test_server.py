@@ -7,11 +7,13 @@ against the documented API and skip until their handlers are registered.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
 import select
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -29,7 +31,7 @@ from botocore.exceptions import ClientError
 from mock_iotjobs.backend.state import BackendStore
 from mock_iotjobs.handlers.base import HANDLERS
 from mock_iotjobs.interception import current_store
-from mock_iotjobs.server import ServerThread, dump_state, make_app, running_server
+from mock_iotjobs.server import ServerThread, dump_state, make_app, run_server, running_server
 
 REPO = Path(__file__).resolve().parents[2]
 ACCOUNT = "123456789012"
@@ -614,6 +616,16 @@ def test_serve_command_prints_url_logs_and_stops_cleanly(stop_signal: int) -> No
         assert process.stdout is not None and process.stderr is not None
         process.stdout.close()
         process.stderr.close()
+
+
+def test_run_server_on_a_busy_port_fails_clearly(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        args = argparse.Namespace(host="127.0.0.1", port=port, mqtt_port=None, log=False)
+        assert run_server(args) == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
 
 
 def test_serve_with_mqtt_port_without_mqtt_support_fails_clearly() -> None:
