@@ -289,6 +289,10 @@ class Jobs:
         """A deleted thing's unfinished executions become REMOVED; its history is detached,
         so a new thing of the same name starts with none."""
         now = self._backend.now()
+        # Things the rollout has not reached yet will never be: drop them from the queue.
+        paced = [job for job in self.by_id.values() if any(n == thing_name for n, _ in job.rollout.waiting)]
+        for job in paced:
+            job.rollout.waiting = [(n, a) for n, a in job.rollout.waiting if n != thing_name]
         executions = self._executions.for_thing(thing_name)
         with self._executions.observe([thing_name]):
             for execution in executions:
@@ -303,6 +307,8 @@ class Jobs:
                 old.history_key = key
             job.history[key] = history
             job.latest[key] = job.latest.pop(thing_name, execution)
+        for job in paced:
+            self.after_execution_change(job)
 
     def delete_execution(self, execution: JobExecution) -> None:
         """Remove one execution; the thing's previous one (if any) becomes its latest."""
