@@ -460,6 +460,33 @@ def test_deleting_one_job_leaves_the_others(iot: Any, data: Any) -> None:
     assert_counts_match(iot, "keep")
 
 
+def test_force_deleted_job_leaves_nothing_behind(iot: Any, data: Any, mock: MockIotJobs) -> None:
+    """Timers, retries and rollout ticks of a deleted job must not bring it back."""
+    things(iot, "t", "a", "b", "c")
+    job_on(
+        iot, "j", "t",
+        timeoutConfig={"inProgressTimeoutInMinutes": 1},
+        jobExecutionsRetryConfig={"criteriaList": [{"failureType": "TIMED_OUT", "numberOfRetries": 2}]},
+    )
+    start(data, "t")
+    job_on(iot, "paced", "a", "b", "c", jobExecutionsRolloutConfig={"maximumPerMinute": 1})
+    iot.delete_job(jobId="j", force=True)
+    iot.delete_job(jobId="paced", force=True)
+    job_on(iot, "j", "t")  # a new job reusing the id
+    mock.advance_time(minutes=5)
+    pending = data.get_pending_job_executions(thingName="t")
+    assert pending["inProgressJobs"] == []
+    assert [(q["jobId"], q["executionNumber"], q["versionNumber"]) for q in pending["queuedJobs"]] == [("j", 1, 1)]
+    assert start(data, "t")["jobDocument"] == DOC
+    summaries = iot.list_job_executions_for_thing(thingName="t")["executionSummaries"]
+    assert [(s["jobId"], s["jobExecutionSummary"]["executionNumber"]) for s in summaries] == [("j", 1)]
+    assert assert_counts_match(iot, "j") == {"IN_PROGRESS": 1}
+    for name in ("a", "b", "c"):
+        assert data.get_pending_job_executions(thingName=name)["queuedJobs"] == []
+        assert iot.list_job_executions_for_thing(thingName=name)["executionSummaries"] == []
+    assert [j["jobId"] for j in iot.list_jobs()["jobs"]] == ["j"]
+
+
 # --- DeleteThing --------------------------------------------------------------------------
 def test_delete_thing_removes_its_unfinished_executions(iot: Any, data: Any) -> None:
     things(iot, "queued", "running", "finished", "other")
@@ -529,6 +556,24 @@ def test_recreated_thing_in_continuous_group_starts_at_execution_one(iot: Any, d
     assert (fresh["status"], fresh["executionNumber"], fresh["versionNumber"]) == ("QUEUED", 1, 1)
     assert len(iot.list_job_executions_for_thing(thingName="t")["executionSummaries"]) == 1
     assert assert_counts_match(iot, "j") == {"SUCCEEDED": 1, "QUEUED": 1}
+
+
+def test_deleted_thing_not_yet_reached_by_the_rollout(iot: Any, data: Any, mock: MockIotJobs) -> None:
+    things(iot, "a", "b")
+    job_on(iot, "j", "a", "b", jobExecutionsRolloutConfig={"maximumPerMinute": 1})
+    assert [s["thingArn"] for s in all_executions(iot, "j")] == [thing_arn("a")]
+    iot.delete_thing(thingName="b")
+    start(data, "a")
+    report(data, "j", "a", "SUCCEEDED")
+    mock.advance_time(minutes=3)
+    # The deleted thing never gets an execution, so the SNAPSHOT job can complete.
+    assert [s["thingArn"] for s in all_executions(iot, "j")] == [thing_arn("a")]
+    assert job(iot, "j")["status"] == "COMPLETED"
+    assert_counts_match(iot, "j")
+    iot.create_thing(thingName="b")
+    mock.advance_time(minutes=3)
+    assert data.get_pending_job_executions(thingName="b")["queuedJobs"] == []
+    assert iot.list_job_executions_for_thing(thingName="b")["executionSummaries"] == []
 
 
 # --- jobProcessDetails under a random workload -------------------------------------------
