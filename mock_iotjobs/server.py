@@ -167,8 +167,7 @@ def dump_state(store: BackendStore) -> Dict[str, Any]:
     """Every backend's state as JSON-ready data.
 
     A backend's own ``snapshot()`` wins; otherwise things are listed and every
-    known component that offers ``snapshot()`` (or a plain ``by_name``/``by_arn``
-    table) is added, so the dump grows as domains are added.
+    known component that offers ``snapshot()`` is added.
     """
     backends = []
     for (account_id, region), backend in sorted(store.all().items()):
@@ -193,20 +192,12 @@ def _backend_snapshot(backend: Backend) -> Dict[str, Any]:
         things.append(jsonable(describe() if callable(describe) else thing))
     out: Dict[str, Any] = {"things": things}
     for name in _COMPONENTS:
-        component = getattr(backend, name, None)
-        if component is None:
-            continue
-        snapshot = getattr(component, "snapshot", None)
-        try:
-            if callable(snapshot):
+        snapshot = getattr(getattr(backend, name, None), "snapshot", None)
+        if callable(snapshot):
+            try:
                 out[name] = jsonable(snapshot())
-            else:
-                for table in ("by_name", "by_id", "by_arn"):
-                    if isinstance(getattr(component, table, None), Mapping):
-                        out[name] = jsonable(getattr(component, table))
-                        break
-        except Exception as error:
-            out[name] = {"error": repr(error)}
+            except Exception as error:
+                out[name] = {"error": repr(error)}
     return out
 
 

@@ -281,9 +281,19 @@ def test_admin_unknown_endpoint_and_wrong_method(url: str) -> None:
 def test_state_dump_uses_a_backend_snapshot_when_there_is_one() -> None:
     store = BackendStore()
     backend = store.get(ACCOUNT, REGION)
-    backend.snapshot = lambda: {"things": [], "custom": {1, 2}}  # type: ignore[attr-defined]
+    backend.snapshot = lambda: {"things": [], "custom": {1, 2}}  # type: ignore[method-assign]
     dumped = dump_state(store)
     assert dumped["backends"] == [{"accountId": ACCOUNT, "region": REGION, "things": [], "custom": [1, 2]}]
+    json.dumps(dumped)
+
+
+def test_state_dump_falls_back_to_things_without_a_snapshot() -> None:
+    store = BackendStore()
+    backend = store.get(ACCOUNT, REGION)
+    backend.snapshot = None  # type: ignore[assignment,method-assign]
+    backend.things.create("plain", attributes={"k": "v"})
+    (dumped,) = dump_state(store)["backends"]
+    assert [(t["thingName"], t["attributes"]) for t in dumped["things"]] == [("plain", {"k": "v"})]
     json.dumps(dumped)
 
 
