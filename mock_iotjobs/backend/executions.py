@@ -177,7 +177,8 @@ class Executions:
 
     def _view(self, thing_name: str) -> DeviceView:
         in_progress, queued = self.pending(thing_name)
-        ids = frozenset(e.job_id for e in in_progress + queued)
+        # An execution is (job, execution number): a retry that re-queues a job changes the list.
+        ids = frozenset((e.job_id, e.execution_number) for e in in_progress + queued)
         first = (in_progress or queued or [None])[0]
         return ids, (None if first is None else (first.job_id, first.execution_number))
 
