@@ -241,3 +241,50 @@ def test_control_plane_timestamps_match_the_device_ones(iot: Any, jobs_data: Any
         assert type(device[member]) is int
         assert device[member] == int(control[member].timestamp())
     assert 41 <= device["startedAt"] - device["queuedAt"] <= 43
+
+
+# --- concurrency and deleted things --------------------------------------------------------------
+
+
+def test_concurrent_updates_with_the_same_expected_version_let_one_through(iot: Any, jobs_data: Any) -> None:
+    import threading
+
+    arn = _things(iot, "t")["t"]
+    iot.create_job(jobId="j", targets=[arn], document="{}")
+    outcomes: List[str] = []
+    gate = threading.Barrier(8)
+
+    def device(n: int) -> None:
+        gate.wait()
+        try:
+            jobs_data.update_job_execution(thingName="t", jobId="j", status="IN_PROGRESS",
+                                           statusDetails={"writer": str(n)}, expectedVersion=1)
+            outcomes.append("ok")
+        except ClientError as error:
+            outcomes.append(error.response["Error"]["Code"])
+
+    threads = [threading.Thread(target=device, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes) == ["InvalidRequestException"] * 7 + ["ok"]
+    assert iot.describe_job_execution(jobId="j", thingName="t")["execution"]["versionNumber"] == 2
+
+
+def test_deleting_a_thing_removes_its_pending_executions(iot: Any, jobs_data: Any, mock: Any) -> None:
+    arn = _things(iot, "t")["t"]
+    iot.create_job(jobId="j", targets=[arn], document="{}")
+    jobs_data.start_next_pending_job_execution(thingName="t")
+    events_before = len(mock.events())
+    iot.delete_thing(thingName="t")
+    assert [e.topic for e in mock.events()[events_before:]] == [
+        "$aws/events/jobExecution/j/removed", "$aws/events/job/j/completed"
+    ]
+    assert _counts(iot, "j") == {"Removed": 1}
+    with pytest.raises(ClientError) as update:
+        jobs_data.update_job_execution(thingName="t", jobId="j", status="SUCCEEDED")
+    assert _error(update) == ("ResourceNotFoundException", 404)
+    # A new thing of the same name starts with no jobs.
+    _things(iot, "t")
+    assert _pending_ids(jobs_data, "t") == []
