@@ -255,7 +255,7 @@ class Jobs:
         job.target_groups = list(dict.fromkeys(job.target_groups + groups))
         if comment is not None:
             job.comment = comment
-        fresh = {n: a for n, a in things.items() if self._latest(job, n) is None}
+        fresh = {n: a for n, a in things.items() if self._latest(job, n) is None and not _waiting(job, n)}
         with self._executions.observe(fresh):
             for name, arn in fresh.items():
                 self._executions.create(job, name, arn, now)
@@ -290,7 +290,7 @@ class Jobs:
         so a new thing of the same name starts with none."""
         now = self._backend.now()
         # Things the rollout has not reached yet will never be: drop them from the queue.
-        paced = [job for job in self.by_id.values() if any(n == thing_name for n, _ in job.rollout.waiting)]
+        paced = [job for job in self.by_id.values() if _waiting(job, thing_name)]
         for job in paced:
             job.rollout.waiting = [(n, a) for n, a in job.rollout.waiting if n != thing_name]
         executions = self._executions.for_thing(thing_name)
@@ -341,6 +341,11 @@ class Jobs:
                 continue
             latest = self._latest(job, thing_name)
             now = backend.now()
+            if _waiting(job, thing_name):
+                # The rollout has not reached the thing yet: it has no execution to add or remove.
+                if not added and not self._still_targeted(job, thing_name):
+                    job.rollout.waiting = [(n, a) for n, a in job.rollout.waiting if n != thing_name]
+                continue
             with self._executions.observe([thing_name]):
                 if added and (latest is None or latest.status == REMOVED):
                     thing = backend.things.by_name.get(thing_name)
@@ -360,6 +365,11 @@ class Jobs:
     @staticmethod
     def _latest(job: Job, thing_name: str) -> Optional[JobExecution]:
         return job.latest.get(thing_name)
+
+
+def _waiting(job: Job, thing_name: str) -> bool:
+    """Whether the job's rollout has yet to reach (and create an execution for) the thing."""
+    return any(name == thing_name for name, _ in job.rollout.waiting)
 
 
 def _detached(thing_name: str, execution: JobExecution) -> str:
