@@ -366,3 +366,56 @@ def test_more_than_100_targets_in_one_call_is_refused(iot: Any, data: Any) -> No
         iot.associate_targets_with_job(jobId="j", targets=[group_arn(n) for n in names[1:]])
     assert error(excinfo)["code"] == "LimitExceededException"
     assert world(iot, data, ["member"]) == before
+
+
+# --- CONTINUOUS membership while a rollout paces the executions ---------------------------
+def _paced_job_on_group(iot: Any, *members: str) -> None:
+    group(iot, "g", *members)
+    iot.create_job(
+        jobId="j",
+        targets=[group_arn("g")],
+        document=DOC,
+        targetSelection="CONTINUOUS",
+        jobExecutionsRolloutConfig={"maximumPerMinute": 1},
+    )
+
+
+def test_thing_that_leaves_before_the_rollout_reaches_it_gets_nothing(
+    iot: Any, data: Any, mock: MockIotJobs
+) -> None:
+    things(iot, "a", "b", "c")
+    _paced_job_on_group(iot, "a", "b", "c")
+    assert statuses(iot, "j") == {"a": "QUEUED"}
+    iot.remove_thing_from_thing_group(thingGroupName="g", thingName="c")
+    mock.advance_time(minutes=5)
+    assert statuses(iot, "j") == {"a": "QUEUED", "b": "QUEUED"}
+    assert queued_jobs(data, "c") == []
+    assert_counts_match(iot, "j")
+
+
+def test_thing_that_rejoins_before_the_rollout_reaches_it_gets_one_execution(
+    iot: Any, data: Any, mock: MockIotJobs
+) -> None:
+    things(iot, "a", "b")
+    _paced_job_on_group(iot, "a", "b")
+    iot.remove_thing_from_thing_group(thingGroupName="g", thingName="b")
+    iot.add_thing_to_thing_group(thingGroupName="g", thingName="b")
+    mock.advance_time(minutes=5)
+    summaries = iot.list_job_executions_for_thing(thingName="b", jobId="j")["executionSummaries"]
+    assert [(s["jobExecutionSummary"]["executionNumber"], s["jobExecutionSummary"]["status"]) for s in summaries] == [
+        (1, "QUEUED")
+    ]
+    assert statuses(iot, "j") == {"a": "QUEUED", "b": "QUEUED"}
+    assert_counts_match(iot, "j")
+
+
+def test_associating_a_thing_the_rollout_has_not_reached_gives_one_execution(
+    iot: Any, data: Any, mock: MockIotJobs
+) -> None:
+    things(iot, "a", "b")
+    _paced_job_on_group(iot, "a", "b")
+    iot.associate_targets_with_job(jobId="j", targets=[thing_arn("b")])
+    mock.advance_time(minutes=5)
+    summaries = iot.list_job_executions_for_thing(thingName="b", jobId="j")["executionSummaries"]
+    assert [s["jobExecutionSummary"]["executionNumber"] for s in summaries] == [1]
+    assert_counts_match(iot, "j")
