@@ -221,9 +221,7 @@ def test_cancel_in_progress_execution_needs_force(iot: Any, data: Any) -> None:
 
 
 @pytest.mark.parametrize("final", ["SUCCEEDED", "FAILED", "REJECTED", "CANCELED", "TIMED_OUT", "REMOVED"])
-def test_cancel_terminal_execution_is_an_invalid_transition(
-    iot: Any, data: Any, mock: MockIotJobs, final: str
-) -> None:
+def test_cancel_terminal_execution_is_an_invalid_transition(iot: Any, data: Any, mock: MockIotJobs, final: str) -> None:
     things(iot, "t", "keep")
     iot.create_thing_group(thingGroupName="g")
     iot.add_thing_to_thing_group(thingGroupName="g", thingName="t")

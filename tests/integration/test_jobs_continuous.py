@@ -267,9 +267,7 @@ def test_associate_targets_with_continuous_job(iot: Any, data: Any) -> None:
     group(iot, "g1", "a")
     group(iot, "g2", "a", "b")
     group(iot, "g2child", "c", parent="g2")
-    iot.create_job(
-        jobId="j", targets=[group_arn("g1")], document=DOC, targetSelection="CONTINUOUS", description="d"
-    )
+    iot.create_job(jobId="j", targets=[group_arn("g1")], document=DOC, targetSelection="CONTINUOUS", description="d")
     answer = iot.associate_targets_with_job(
         jobId="j", targets=[group_arn("g2"), thing_arn("solo")], comment="add the second fleet"
     )
@@ -380,9 +378,7 @@ def _paced_job_on_group(iot: Any, *members: str) -> None:
     )
 
 
-def test_thing_that_leaves_before_the_rollout_reaches_it_gets_nothing(
-    iot: Any, data: Any, mock: MockIotJobs
-) -> None:
+def test_thing_that_leaves_before_the_rollout_reaches_it_gets_nothing(iot: Any, data: Any, mock: MockIotJobs) -> None:
     things(iot, "a", "b", "c")
     _paced_job_on_group(iot, "a", "b", "c")
     assert statuses(iot, "j") == {"a": "QUEUED"}

@@ -150,7 +150,9 @@ BAD_TARGETS = [
     pytest.param(thing_arn("ghost"), "ghost", id="missing-thing"),
     pytest.param(group_arn("ghost-group"), "ghost-group", id="missing-group"),
     pytest.param(thing_arn("real", region="eu-west-1"), thing_arn("real", region="eu-west-1"), id="other-region"),
-    pytest.param(thing_arn("real", account="210987654321"), thing_arn("real", account="210987654321"), id="other-account"),
+    pytest.param(
+        thing_arn("real", account="210987654321"), thing_arn("real", account="210987654321"), id="other-account"
+    ),
     pytest.param(group_arn("g", region="us-west-2"), group_arn("g", region="us-west-2"), id="group-other-region"),
     pytest.param(f"arn:aws:iot:{REGION}:{ACCOUNT}:job/other", "job/other", id="not-a-target-kind"),
     pytest.param("real", "real", id="bare-name"),
@@ -315,7 +317,12 @@ def test_create_job_response_and_describe_job(iot: Any, mock: MockIotJobs) -> No
         jobExecutionsRolloutConfig={"maximumPerMinute": 50},
         abortConfig={
             "criteriaList": [
-                {"failureType": "FAILED", "action": "CANCEL", "thresholdPercentage": 50.0, "minNumberOfExecutedThings": 10}
+                {
+                    "failureType": "FAILED",
+                    "action": "CANCEL",
+                    "thresholdPercentage": 50.0,
+                    "minNumberOfExecutedThings": 10,
+                }
             ]
         },
         jobExecutionsRetryConfig={"criteriaList": [{"failureType": "FAILED", "numberOfRetries": 2}]},

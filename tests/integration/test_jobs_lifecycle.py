@@ -277,7 +277,11 @@ def test_snapshot_job_completes_when_every_execution_is_terminal(iot: Any, data:
     assert ts(described["completedAt"]) >= before_last - TOLERANCE
     assert described["lastUpdatedAt"] >= described["createdAt"]
     assert assert_counts_match(iot, "j") == {
-        "SUCCEEDED": 1, "FAILED": 1, "REJECTED": 1, "CANCELED": 1, "REMOVED": 1,
+        "SUCCEEDED": 1,
+        "FAILED": 1,
+        "REJECTED": 1,
+        "CANCELED": 1,
+        "REMOVED": 1,
     }
     assert [j["status"] for j in iot.list_jobs()["jobs"]] == ["COMPLETED"]
     assert iot.list_jobs()["jobs"][0]["completedAt"] == described["completedAt"]
@@ -464,7 +468,9 @@ def test_force_deleted_job_leaves_nothing_behind(iot: Any, data: Any, mock: Mock
     """Timers, retries and rollout ticks of a deleted job must not bring it back."""
     things(iot, "t", "a", "b", "c")
     job_on(
-        iot, "j", "t",
+        iot,
+        "j",
+        "t",
         timeoutConfig={"inProgressTimeoutInMinutes": 1},
         jobExecutionsRetryConfig={"criteriaList": [{"failureType": "TIMED_OUT", "numberOfRetries": 2}]},
     )
