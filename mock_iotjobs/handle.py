@@ -42,9 +42,7 @@ class MockIotJobs:
     ``123456789012``) and to the activation's region (``default_region``).
     """
 
-    def __init__(
-        self, store: BackendStore, region: Optional[str] = None, account_id: Optional[str] = None
-    ) -> None:
+    def __init__(self, store: BackendStore, region: Optional[str] = None, account_id: Optional[str] = None) -> None:
         self._store = store
         self.default_region: str = region or DEFAULT_REGION
         self._account_id = account_id
