@@ -8,6 +8,7 @@ never sign anything with real keys.
 
 from __future__ import annotations
 
+import sys
 from typing import Any, Callable, Iterator
 
 import boto3
@@ -15,6 +16,12 @@ import pytest
 from botocore.config import Config
 
 from mock_iotjobs import MockIotJobs, mock_iotjobs
+
+# The pytest plugin (iot_jobs_backend...) comes from the package's pytest11 entry
+# point once installed; from a bare source tree it is loaded here.  The entry
+# point imports the module before conftests load, so it is never registered twice.
+if "pytest_plugin.plugin" not in sys.modules:
+    pytest_plugins = ["pytest_plugin.plugin"]
 
 _AWS_VARS = (
     "AWS_ACCESS_KEY_ID",
