@@ -179,7 +179,7 @@ class Executions:
         in_progress, queued = self.pending(thing_name)
         # An execution is (job, execution number): a retry that re-queues a job changes the list.
         ids = frozenset((e.job_id, e.execution_number) for e in in_progress + queued)
-        first = (in_progress or queued or [None])[0]
+        first = in_progress[0] if in_progress else (queued[0] if queued else None)
         return ids, (None if first is None else (first.job_id, first.execution_number))
 
     @contextlib.contextmanager
@@ -239,7 +239,7 @@ def seconds_before_timeout(execution: JobExecution, now: float) -> Optional[int]
 
 def device_execution(execution: JobExecution, now: float, include_document: bool) -> dict:
     """The device plane's JobExecution."""
-    out = {
+    out: dict = {
         "jobId": execution.job_id,
         "thingName": execution.thing_name,
         "status": execution.status,

@@ -87,7 +87,8 @@ def describe_job_execution(ctx: Context, p: Params) -> Result:
         if execution.terminal:
             raise ServiceError(
                 "TerminalStateException",
-                f"Job execution of job {execution.job_id} on thing {thing_name} is in terminal state {execution.status}.",
+                f"Job execution of job {execution.job_id} on thing {thing_name} "
+                f"is in terminal state {execution.status}.",
             )
     return {"execution": device_execution(execution, now, include_document=include_document)}
 

@@ -231,7 +231,7 @@ def test_describe_includes_the_document_unless_told_not_to(iot: Any, jobs_data: 
 
 def test_describe_by_execution_number(iot: Any, jobs_data: Any) -> None:
     """A CONTINUOUS job gives a thing that leaves and rejoins the group a second execution."""
-    arn = _things(iot, "t")["t"]
+    _things(iot, "t")
     group = iot.create_thing_group(thingGroupName="fleet")["thingGroupArn"]
     iot.add_thing_to_thing_group(thingGroupName="fleet", thingName="t")
     iot.create_job(jobId="c", targets=[group], targetSelection="CONTINUOUS", document="{}")
