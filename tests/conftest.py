@@ -40,9 +40,9 @@ _AWS_VARS = (
 )
 
 # Fail fast: no retries, so an error shows up as the first answer.
-NO_RETRY = Config(retries={"max_attempts": 1})
+NO_RETRY = Config(retries={"total_max_attempts": 1})
 # Lets a test send values botocore's client-side validation would refuse.
-UNVALIDATED = Config(parameter_validation=False, retries={"max_attempts": 1})
+UNVALIDATED = Config(parameter_validation=False, retries={"total_max_attempts": 1})
 
 
 @pytest.fixture(autouse=True)
