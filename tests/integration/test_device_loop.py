@@ -297,3 +297,16 @@ def test_raw_https_paths_and_shapes(iot: Any, mock: Any) -> None:
     assert gone.status_code == 410
     assert gone.headers["x-amzn-ErrorType"].split(":")[0] == "TerminalStateException"
     assert "message" in gone.json()
+
+
+def test_raw_https_on_the_iot_jobs_address(iot: Any) -> None:
+    """An unsigned caller on the DescribeEndpoint iot:Jobs address reaches the device plane."""
+    arn = _thing(iot, "raw-jobs")
+    iot.create_job(jobId="j", targets=[arn], document="{}")
+    address = iot.describe_endpoint(endpointType="iot:Jobs")["endpointAddress"]
+    pending = requests.get(f"https://{address}/things/raw-jobs/jobs", timeout=5)
+    assert pending.status_code == 200
+    assert [s["jobId"] for s in pending.json()["queuedJobs"]] == ["j"]
+    started = requests.put(f"https://{address}/things/raw-jobs/jobs/%24next", timeout=5)
+    assert started.status_code == 200
+    assert started.json()["execution"]["status"] == "IN_PROGRESS"

@@ -308,3 +308,25 @@ def test_invalid_names_are_refused_by_validation(iot: Any, jobs_data: Any, loose
     with unchanged(), pytest.raises(ClientError) as bad_job:
         loose.describe_job_execution(thingName="t", jobId="bad job!")
     assert _error(bad_job)[:2] == ("InvalidRequestException", 400)
+
+
+# --- malformed raw HTTPS requests -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method, path, kwargs", [
+    ("POST", "/things/t/jobs/j-queued", {"data": b"not json"}),
+    ("POST", "/things/t/jobs/j-queued", {"json": {}}),
+    ("POST", "/things/t/jobs/j-queued", {"json": {"status": "IN_PROGRESS", "expectedVersion": "abc"}}),
+    ("POST", "/things/t/jobs/j-queued", {"json": {"status": "IN_PROGRESS", "statusDetails": {"a": 1}}}),
+    ("PUT", "/things/t/jobs/$next", {"json": {"stepTimeoutInMinutes": 5.5}}),
+    ("GET", "/things/t/jobs/j-queued?includeJobDocument=maybe", {}),
+    ("GET", "/things/t/jobs/j-queued?executionNumber=x", {}),
+])
+def test_malformed_raw_requests_are_invalid(iot: Any, jobs_data: Any, unchanged: Any,
+                                            method: str, path: str, kwargs: Dict[str, Any]) -> None:
+    _setup(iot, jobs_data)
+    with unchanged():
+        answer = requests.request(method, BASE + path, timeout=5, **kwargs)
+    assert answer.status_code == 400
+    assert answer.headers["x-amzn-ErrorType"].split(":")[0] == "InvalidRequestException"
+    assert answer.json()["message"]
