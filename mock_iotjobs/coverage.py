@@ -24,9 +24,7 @@ def coverage_table() -> Dict[str, List[Tuple[str, bool]]]:
     return table
 
 
-def print_coverage(
-    implemented_only: bool = False, summary_only: bool = False, out: TextIO = sys.stdout
-) -> int:
+def print_coverage(implemented_only: bool = False, summary_only: bool = False, out: TextIO = sys.stdout) -> int:
     """Print the coverage report; returns a process exit status (always 0)."""
     table = coverage_table()
     totals = []

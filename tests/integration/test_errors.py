@@ -176,15 +176,32 @@ json_values = st.recursive(
     max_leaves=12,
 )
 members = st.sampled_from(
-    ["status", "statusDetails", "expectedVersion", "stepTimeoutInMinutes", "includeJobDocument",
-     "executionNumber", "attributePayload", "thingTypeName", "removeThingType", "x"]
+    [
+        "status",
+        "statusDetails",
+        "expectedVersion",
+        "stepTimeoutInMinutes",
+        "includeJobDocument",
+        "executionNumber",
+        "attributePayload",
+        "thingTypeName",
+        "removeThingType",
+        "x",
+    ]
 )
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(body=st.dictionaries(members, json_values, max_size=4), target=st.sampled_from(
-    [("PATCH", f"{IOT_URL}/things/t"), ("POST", f"{DATA_URL}/things/t/jobs/j"), ("PUT", f"{DATA_URL}/things/t/jobs/$next")]
-))
+@given(
+    body=st.dictionaries(members, json_values, max_size=4),
+    target=st.sampled_from(
+        [
+            ("PATCH", f"{IOT_URL}/things/t"),
+            ("POST", f"{DATA_URL}/things/t/jobs/j"),
+            ("PUT", f"{DATA_URL}/things/t/jobs/$next"),
+        ]
+    ),
+)
 def test_arbitrary_json_never_causes_a_server_error(mock: MockIotJobs, body: Dict[str, Any], target: Any) -> None:
     method, url = target
     answer = requests.request(method, url, data=json.dumps(body), timeout=5)

@@ -51,16 +51,16 @@ def test_iot_pattern_exact_message(iot: Any) -> None:
 
 
 def test_iot_required(iot: Any) -> None:
-    assert refused(iot.create_job, jobId="job-1") == one(
-        "null", "targets", "Member must not be null"
-    )
+    assert refused(iot.create_job, jobId="job-1") == one("null", "targets", "Member must not be null")
 
 
 def test_iot_string_min_length(iot: Any) -> None:
     message = refused(iot.create_thing, thingName="t", billingGroupName="")
     assert message.startswith("2 validation errors detected: ")
-    assert "Value '' at 'billingGroupName' failed to satisfy constraint: " \
-           "Member must have length greater than or equal to 1" in message
+    assert (
+        "Value '' at 'billingGroupName' failed to satisfy constraint: "
+        "Member must have length greater than or equal to 1" in message
+    )
 
 
 def test_iot_string_max_length(iot: Any) -> None:
@@ -187,8 +187,9 @@ def test_device_string_max_length(device: Any) -> None:
 
 
 def test_device_map_keys_and_values(device: Any) -> None:
-    key = refused(device.update_job_execution, jobId="j", thingName="t", status="IN_PROGRESS",
-                  statusDetails={"bad key": "v"})
+    key = refused(
+        device.update_job_execution, jobId="j", thingName="t", status="IN_PROGRESS", statusDetails={"bad key": "v"}
+    )
     assert key == one(
         "'bad key'",
         "statusDetails",
@@ -196,7 +197,8 @@ def test_device_map_keys_and_values(device: Any) -> None:
     )
     value = refused(device.start_next_pending_job_execution, thingName="t", statusDetails={"step": "a\u0000b"})
     assert value == one(
-        "'a\u0000b'", "statusDetails",
+        "'a\u0000b'",
+        "statusDetails",
         "Map value must satisfy constraint: [Member must satisfy regular expression pattern: [^\\p{C}]+]",
     )
 

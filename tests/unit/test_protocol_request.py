@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Dict
+from typing import Any, Dict, Optional
 
 import pytest
 
@@ -12,10 +12,16 @@ from mock_iotjobs.protocol.models import IOT, JOBS_DATA
 from mock_iotjobs.protocol.request import parse_request
 
 
-def parse(service: str, operation: str, labels: Dict[str, str] = {}, query: str = "",  # noqa: B006
-          body: Any = None, headers: Dict[str, str] = {}) -> Dict[str, Any]:  # noqa: B006
+def parse(
+    service: str,
+    operation: str,
+    labels: Optional[Dict[str, str]] = None,
+    query: str = "",
+    body: Any = None,
+    headers: Optional[Dict[str, str]] = None,
+) -> Dict[str, Any]:
     raw = body if isinstance(body, bytes) else (json.dumps(body).encode() if body is not None else b"")
-    return parse_request(service, operation, labels, query, headers, raw)
+    return parse_request(service, operation, labels or {}, query, headers or {}, raw)
 
 
 def invalid(service: str, operation: str, **kwargs: Any) -> ServiceError:
@@ -88,8 +94,12 @@ def test_nested_structures_and_lists() -> None:
             "presignedUrlConfig": {"expiresInSec": 600},
             "abortConfig": {
                 "criteriaList": [
-                    {"failureType": "FAILED", "action": "CANCEL", "thresholdPercentage": 50,
-                     "minNumberOfExecutedThings": 1}
+                    {
+                        "failureType": "FAILED",
+                        "action": "CANCEL",
+                        "thresholdPercentage": 50,
+                        "minNumberOfExecutedThings": 1,
+                    }
                 ]
             },
         },
@@ -120,8 +130,11 @@ def test_wrong_json_types_are_invalid_requests(body: Dict[str, Any], where: str)
 
 @pytest.mark.parametrize(
     "query,where",
-    [("maxResults=abc", "maxResults"), ("usePrefixAttributeValue=yes", "usePrefixAttributeValue"),
-     ("maxResults=99999999999", "maxResults")],
+    [
+        ("maxResults=abc", "maxResults"),
+        ("usePrefixAttributeValue=yes", "usePrefixAttributeValue"),
+        ("maxResults=99999999999", "maxResults"),
+    ],
 )
 def test_wrong_query_types_are_invalid_requests(query: str, where: str) -> None:
     error = invalid(IOT, "ListThings", query=query)

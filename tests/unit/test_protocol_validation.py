@@ -60,8 +60,7 @@ def test_required() -> None:
 
 def test_string_min_and_max_length() -> None:
     assert errors(IOT, "CreateThing", thingName="t", thingTypeName="") == [
-        "Value '' at 'thingTypeName' failed to satisfy constraint: "
-        "Member must have length greater than or equal to 1",
+        "Value '' at 'thingTypeName' failed to satisfy constraint: Member must have length greater than or equal to 1",
         "Value '' at 'thingTypeName' failed to satisfy constraint: "
         "Member must satisfy regular expression pattern: [a-zA-Z0-9:_-]+",
     ]
@@ -129,8 +128,9 @@ def test_map_keys_and_values() -> None:
         "Value 'bad key!' at 'attributePayload.attributes' failed to satisfy constraint: "
         "Map keys must satisfy constraint: [Member must satisfy regular expression pattern: [a-zA-Z0-9_.,@/:#-]+]"
     ]
-    found = errors(JOBS_DATA, "UpdateJobExecution", jobId="j", thingName="t", status="FAILED",
-                   statusDetails={"reason": ""})
+    found = errors(
+        JOBS_DATA, "UpdateJobExecution", jobId="j", thingName="t", status="FAILED", statusDetails={"reason": ""}
+    )
     assert found == [
         "Value '' at 'statusDetails' failed to satisfy constraint: "
         "Map value must satisfy constraint: [Member must have length greater than or equal to 1]",
