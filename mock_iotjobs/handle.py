@@ -188,10 +188,11 @@ class MockIotJobs:
 
         ``operation`` is an API name (``"CreateJob"``) or a boto3 method name
         (``"create_job"``), of ``iot`` or ``iot-jobs-data``.  The failed calls
-        change nothing, and the error has the HTTP status the service model
-        gives that code (429 for ``ThrottlingException``, 503 for
-        ``ServiceUnavailableException``...), so botocore's retry logic sees
-        what it would see from AWS.  Faults apply in every account and region.
+        change nothing, and the error has the HTTP status the service's model
+        gives that code (``ThrottlingException``: 400 on ``iot``, 429 on
+        ``iot-jobs-data``; ``ServiceUnavailableException``: 503), so botocore's
+        retry logic sees what it would see from AWS.  Faults apply in every
+        account and region.
         """
         if times < 1:
             raise ValueError("times must be at least 1")
