@@ -414,6 +414,36 @@ def test_deleting_a_finished_job_tells_the_device_nothing(iot: Any, jobs_data: A
     assert inbox.event_topics() == ["$aws/events/job/j1/deleted"]
 
 
+# --- time-driven releases -----------------------------------------------------------------------
+
+
+def test_a_paced_rollout_tells_each_thing_when_its_execution_is_released(iot: Any, inbox: Inbox,
+                                                                          mock: Any) -> None:
+    arns = _things(iot, "r0", "r1", "r2")
+    inbox.mark("r0", "r1", "r2")
+    iot.create_job(jobId="j", targets=list(arns.values()), document="{}",
+                   jobExecutionsRolloutConfig={"maximumPerMinute": 1})
+    told = [name for name in ("r0", "r1", "r2") if inbox.thing(name)]
+    assert told == ["r0"]
+    mock.advance_time(minutes=1)
+    told = [name for name in ("r0", "r1", "r2") if inbox.thing(name)]
+    assert told == ["r0", "r1"]
+    assert [topic for topic, _ in inbox.thing("r1")] == ["notify", "notify-next"]
+
+
+def test_a_scheduled_job_tells_the_device_when_it_starts(iot: Any, inbox: Inbox, mock: Any) -> None:
+    import datetime as dt
+
+    arn = _things(iot, "s")["s"]
+    inbox.mark("s")
+    start = dt.datetime.fromtimestamp(mock.now() + 3600, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M")
+    iot.create_job(jobId="later", targets=[arn], document="{}", schedulingConfig={"startTime": start})
+    assert inbox.thing("s") == []
+    mock.advance_time(hours=1, minutes=1)
+    assert [topic for topic, _ in inbox.thing("s")] == ["notify", "notify-next"]
+    assert inbox.thing("s")[1][1]["execution"]["jobId"] == "later"
+
+
 # --- refusals publish nothing -----------------------------------------------------------------
 
 
