@@ -106,6 +106,8 @@ class Jobs:
         )
         job.rollout = rollout.rollout_state(job.config)
         job.rollout.waiting = list(things.items())
+        if p.get("tags"):
+            backend.tags.check(job.arn, p["tags"])  # refuse before anything is registered
         self.by_id[job_id] = job
         if p.get("tags"):
             backend.tags.set(job.arn, p["tags"])
