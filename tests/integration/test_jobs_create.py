@@ -367,3 +367,16 @@ def test_describe_missing_job_is_404(iot: Any) -> None:
         iot.describe_job(jobId="nope")
     assert error(excinfo)["code"] == "ResourceNotFoundException"
     assert error(excinfo)["status"] == 404
+
+
+def test_too_many_tags_refuses_the_whole_job(iot: Any, data: Any) -> None:
+    things(iot, "t")
+    before = world(iot, data, ["t"])
+    tags = [{"Key": f"k{i}", "Value": "v"} for i in range(51)]
+    with pytest.raises(ClientError) as excinfo:
+        iot.create_job(jobId="j", targets=[thing_arn("t")], document=DOC, tags=tags)
+    assert 400 <= error(excinfo)["status"] < 500
+    assert world(iot, data, ["t"]) == before
+    # The id is still free.
+    iot.create_job(jobId="j", targets=[thing_arn("t")], document=DOC, tags=tags[:50])
+    assert len(iot.list_tags_for_resource(resourceArn=f"arn:aws:iot:{REGION}:{ACCOUNT}:job/j")["tags"]) == 50
