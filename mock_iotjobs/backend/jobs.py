@@ -97,7 +97,7 @@ class Jobs:
             targets=list(dict.fromkeys(p["targets"])),
             document=document,
             document_source=source,
-            description=p.get("description"),
+            description=spec.get("description"),
             config={k: spec[k] for k in CONFIG_MEMBERS if spec.get(k) is not None},
             namespace_id=p.get("namespaceId"),
             job_template_arn=template_arn,
