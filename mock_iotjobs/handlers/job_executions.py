@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 from ..backend.model import IN_PROGRESS, Job, JobExecution
 from ..backend.paging import paginate
@@ -100,19 +100,22 @@ def list_job_executions_for_thing(ctx: Context, p: Params) -> Result:
     status = p.get("status")
     job_id = p.get("jobId")
     namespace = p.get("namespaceId")
-    executions: List[JobExecution] = []
+    # (sort key, execution): a job's place is that of its first execution on the thing,
+    # so a retry neither reorders the list nor shows the job again on a later page.
+    keyed: List[Tuple[int, JobExecution]] = []
     for execution in backend.executions.for_thing(thing_name):
         if job_id is not None and execution.job_id != job_id:
             continue
         if namespace is not None and execution.job.namespace_id != namespace:
             continue
+        history = execution.job.history.get(thing_name) or [execution]
         # With a job id, every execution of that job on the thing (retries too).
-        chosen = execution.job.history.get(thing_name, [execution]) if job_id else [execution]
-        executions.extend(e for e in chosen if status is None or e.status == status)
-    executions.sort(key=lambda e: e.seq)
+        chosen = [(e.seq, e) for e in history] if job_id else [(history[0].seq, execution)]
+        keyed.extend(item for item in chosen if status is None or item[1].status == status)
+    keyed.sort(key=lambda item: item[0])
     page, token = paginate(
-        executions, lambda e: e.seq, p.get("maxResults"), p.get("nextToken"),
+        keyed, lambda item: item[0], p.get("maxResults"), p.get("nextToken"),
         f"ListJobExecutionsForThing/{thing_name}", 250,
     )
-    summaries = [{"jobId": e.job_id, "jobExecutionSummary": execution_summary(e)} for e in page]
+    summaries = [{"jobId": e.job_id, "jobExecutionSummary": execution_summary(e)} for _, e in page]
     return compact(executionSummaries=summaries, nextToken=token)
