@@ -384,3 +384,27 @@ def test_list_job_executions_for_thing_pages(raw_iot: Any, iot: Any) -> None:
     with pytest.raises(ClientError) as other_thing:
         iot.list_job_executions_for_thing(thingName="u", maxResults=2, nextToken=valid)
     assert error(other_thing)["code"] == "InvalidRequestException"
+
+
+def test_list_job_executions_for_thing_order_survives_retries(iot: Any, data: Any) -> None:
+    """A retry (a new execution of the same job) neither reorders the list nor repeats
+    the job on a later page."""
+    things(iot, "t")
+    retry = {"criteriaList": [{"failureType": "FAILED", "numberOfRetries": 1}]}
+    for job_id in ("a", "b", "c"):
+        iot.create_job(jobId=job_id, targets=[thing_arn("t")], document=DOC, jobExecutionsRetryConfig=retry)
+    everything = exec_jobs(iot.list_job_executions_for_thing(thingName="t"))
+    first = iot.list_job_executions_for_thing(thingName="t", maxResults=1)
+    assert exec_jobs(first) == everything[:1]
+    data.start_next_pending_job_execution(thingName="t")
+    data.update_job_execution(jobId=everything[0], thingName="t", status="FAILED")  # retried: execution 2
+    rest: List[str] = []
+    token = first["nextToken"]
+    while token:
+        answer = iot.list_job_executions_for_thing(thingName="t", maxResults=1, nextToken=token)
+        rest += exec_jobs(answer)
+        token = answer.get("nextToken")
+    assert rest == everything[1:]
+    assert exec_jobs(iot.list_job_executions_for_thing(thingName="t")) == everything
+    latest = iot.list_job_executions_for_thing(thingName="t")["executionSummaries"][0]["jobExecutionSummary"]
+    assert latest["executionNumber"] == 2
