@@ -6,11 +6,12 @@ import re
 from typing import TYPE_CHECKING, Dict, List, Tuple
 
 from ..protocol.errors import invalid_request, not_found
+from .arns import partition
 
 if TYPE_CHECKING:
     from .state import Backend
 
-_TARGET = re.compile(r"arn:aws(?:-cn|-us-gov)?:iot:([a-z0-9-]+):(\d{12}):(thing|thinggroup)/(.+)")
+_TARGET = re.compile(r"arn:(aws(?:-cn|-us-gov)?):iot:([a-z0-9-]+):(\d{12}):(thing|thinggroup)/(.+)")
 
 
 def parse_target(backend: "Backend", arn: str) -> Tuple[str, str]:
@@ -18,8 +19,8 @@ def parse_target(backend: "Backend", arn: str) -> Tuple[str, str]:
     match = _TARGET.fullmatch(arn)
     if match is None:
         raise invalid_request(f"Target {arn} is not a valid thing or thing group ARN.")
-    region, account, kind, name = match.groups()
-    if region != backend.region or account != backend.account_id:
+    arn_partition, region, account, kind, name = match.groups()
+    if arn_partition != partition(backend.region) or region != backend.region or account != backend.account_id:
         raise invalid_request(
             f"Target {arn} does not belong to account {backend.account_id} in {backend.region}."
         )
