@@ -155,6 +155,10 @@ BAD_TARGETS = [
     ),
     pytest.param(group_arn("g", region="us-west-2"), group_arn("g", region="us-west-2"), id="group-other-region"),
     pytest.param(f"arn:aws:iot:{REGION}:{ACCOUNT}:job/other", "job/other", id="not-a-target-kind"),
+    pytest.param(f"arn:aws-cn:iot:{REGION}:{ACCOUNT}:thing/real", "arn:aws-cn:iot", id="other-partition"),
+    pytest.param(
+        f"arn:aws-us-gov:iot:{REGION}:{ACCOUNT}:thinggroup/g", "arn:aws-us-gov:iot", id="group-other-partition"
+    ),
     pytest.param("real", "real", id="bare-name"),
     pytest.param(f"arn:aws:s3:::{REGION}-bucket/thing/real", "bucket", id="other-service"),
 ]
