@@ -1,0 +1,264 @@
+"""The MQTT listener: a broker on its own event loop thread, wired to one backend.
+
+Why a broker of our own rather than a library: the candidates on PyPI do not
+fit the job.  ``amqtt`` (the maintained hbmqtt fork) speaks MQTT 3.1.1 only
+and closes the connection of any client that publishes to a ``$`` topic, which
+is every jobs request (``$aws/things/...``); ``iotcore`` runs rumqttd in a child
+process with no hook to see who published or to answer one client alone;
+``moat-lib-mqtt`` and ``mqttools`` speak MQTT 5 only, which the Device SDK's
+``awscrt.mqtt.Connection`` (3.1.1) cannot talk to.  AWS IoT's broker also does
+things no general broker does: responses go only to the requesting client,
+whether or not it subscribed, and policies tie a client id to a thing.  So
+this is a small MQTT 3.1.1 + 5 server (``codec``, ``connection``, ``broker``)
+with the Jobs service behind the reserved topics (``service``).
+
+The listener serves one backend of the store: one account (the default
+account unless told) and one region, chosen when it starts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import socket
+import threading
+import weakref
+from typing import Any, Iterator, List, Optional, Union
+
+from ..backend.notifications import Notification
+from ..backend.state import DEFAULT_REGION, Backend, BackendStore, default_account_id
+from ..handle import MockIotJobs
+from .broker import Broker
+from .connection import Connection
+from .service import JobsService
+
+log = logging.getLogger("mock_iotjobs.mqtt")
+
+_START_TIMEOUT = 10.0
+
+
+class MqttListener:
+    """An MQTT listener on ``host:port`` (port 0: a free port, see ``.port``) serving
+    the jobs topics of one backend of ``store``.  ``start()`` / ``stop()``, or use it
+    as a context manager."""
+
+    def __init__(
+        self,
+        store: BackendStore,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        account_id: Optional[str] = None,
+        region: Optional[str] = None,
+    ) -> None:
+        self.store = store
+        self.host = host
+        self.account_id = account_id or default_account_id()
+        self.region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+        self.service = JobsService(store, self.account_id, self.region)
+        self._broker = Broker(self.service)
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self._socket = socket.create_server((host, port), family=family)
+        self.port: int = self._socket.getsockname()[1]
+        self._loop = asyncio.new_event_loop()
+        self._thread: Optional[threading.Thread] = None
+        self._hook = _NotificationHook(store, (self.account_id, self.region), self._on_notification)
+        self._tasks: "set[asyncio.Task[None]]" = set()
+        self._server: Optional[asyncio.AbstractServer] = None
+
+    # --- life cycle ------------------------------------------------------------------
+    def start(self) -> "MqttListener":
+        if self._thread is not None:
+            return self
+        ready = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, args=(ready,), name=f"mock_iotjobs-mqtt-{self.port}", daemon=True
+        )
+        self._thread.start()
+        if not ready.wait(_START_TIMEOUT) or self._server is None:
+            self.stop()
+            raise RuntimeError(f"the MQTT listener on {self.host}:{self.port} did not start")
+        self._hook.install()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Disconnect every client, stop listening and join the thread."""
+        self._hook.remove()
+        thread, self._thread = self._thread, None
+        if thread is not None and self._loop.is_running():
+            self._loop.call_soon_threadsafe(self._shutdown)
+            thread.join(timeout)
+        if not self._loop.is_running() and not self._loop.is_closed():
+            self._loop.close()
+        self._socket.close()
+
+    def __enter__(self) -> "MqttListener":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"mqtt://{host}:{self.port}"
+
+    # --- for tests ----------------------------------------------------------------------
+    def backend(self) -> Backend:
+        """The backend whose jobs this listener serves."""
+        return self.service.backend()
+
+    def clients(self) -> List[str]:
+        """Client ids of the connected clients."""
+        return list(self._broker.connections)
+
+    def publish(self, topic: str, payload: Union[bytes, str, dict], qos: int = 0) -> None:
+        """Publish a message to the subscribers of ``topic``, as another client would."""
+        if isinstance(payload, dict):
+            payload = json.dumps(payload)
+        data = payload.encode() if isinstance(payload, str) else payload
+        self._loop.call_soon_threadsafe(self._broker.route, topic, data, min(qos, 1))
+
+    # --- the loop thread -------------------------------------------------------------------
+    def _run(self, ready: threading.Event) -> None:
+        asyncio.set_event_loop(self._loop)
+        try:
+            self._server = self._loop.run_until_complete(asyncio.start_server(self._client, sock=self._socket))
+        except Exception:
+            log.exception("the MQTT listener could not start")
+            ready.set()
+            return
+        ready.set()
+        try:
+            self._loop.run_forever()
+        finally:
+            pending = [task for task in asyncio.all_tasks(self._loop) if not task.done()]
+            for task in pending:
+                task.cancel()
+            if pending:
+                self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            self._loop.close()
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
+        try:
+            await Connection(self._broker, reader, writer).run()
+        except asyncio.CancelledError:
+            pass  # stopping; asyncio's stream callback would report a cancelled task as an error
+        finally:
+            if task is not None:
+                self._tasks.discard(task)
+
+    def _shutdown(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        self._broker.close_all()
+        for task in list(self._tasks):
+            task.cancel()
+        # Let the DISCONNECTs and cancellations go out before the loop stops.
+        self._loop.call_later(0.05, self._loop.stop)
+
+    def _on_notification(self, thing_name: Optional[str], message: Notification) -> None:
+        """Called by the engine (any thread, under the backend's lock) for each message."""
+        data = json.dumps(message.payload, separators=(",", ":")).encode()
+        try:
+            self._loop.call_soon_threadsafe(self._broker.route, message.topic, data, 1)
+        except RuntimeError:  # the loop has closed: the listener is stopping
+            pass
+
+
+class _NotificationHook:
+    """Keeps a listener on the NotificationLog of the backend ``key`` of ``store``.
+
+    ``BackendStore.reset()`` drops every backend and the next ``store.get()``
+    makes a new one (with a new log), so the store's ``get`` is wrapped, on this
+    store instance only and while the hook is installed, to attach the listener
+    to whichever backend is current.
+    """
+
+    _by_store: "weakref.WeakKeyDictionary[BackendStore, List[_NotificationHook]]" = weakref.WeakKeyDictionary()
+
+    def __init__(self, store: BackendStore, key: "tuple[str, str]", callback: Any) -> None:
+        self.store = store
+        self.key = key
+        self.callback = callback
+        self._backend: Optional[Backend] = None
+
+    def install(self) -> None:
+        hooks = self._by_store.setdefault(self.store, [])
+        if not hooks:
+            _wrap_get(self.store, hooks)
+        hooks.append(self)
+        self.seen(self.key, self.store.get(*self.key))
+
+    def remove(self) -> None:
+        hooks = self._by_store.get(self.store)
+        if hooks is not None and self in hooks:
+            hooks.remove(self)
+            if not hooks:
+                vars(self.store).pop("get", None)
+                del self._by_store[self.store]
+        self._detach()
+
+    def seen(self, key: "tuple[str, str]", backend: Backend) -> None:
+        if key == self.key and backend is not self._backend:
+            self._detach()
+            backend.notifications.listeners.append(self.callback)
+            self._backend = backend
+
+    def _detach(self) -> None:
+        backend, self._backend = self._backend, None
+        if backend is not None and self.callback in backend.notifications.listeners:
+            backend.notifications.listeners.remove(self.callback)
+
+
+def _wrap_get(store: BackendStore, hooks: List[_NotificationHook]) -> None:
+    original = type(store).get
+
+    def get(account_id: str, region: str) -> Backend:
+        backend = original(store, account_id, region)
+        for hook in list(hooks):
+            hook.seen((account_id, region), backend)
+        return backend
+
+    setattr(store, "get", get)  # noqa: B010 - an instance attribute, on purpose
+
+
+# --- entry points ----------------------------------------------------------------------------
+def start_listener(
+    store: BackendStore,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    account_id: Optional[str] = None,
+    region: Optional[str] = None,
+) -> MqttListener:
+    """Start serving the jobs MQTT topics of ``store`` on ``host:port`` (server mode's hook)."""
+    return MqttListener(store, host, port, account_id=account_id, region=region).start()
+
+
+@contextlib.contextmanager
+def mqtt_listener(
+    target: Union[MockIotJobs, BackendStore],
+    port: int = 0,
+    host: str = "127.0.0.1",
+    *,
+    account_id: Optional[str] = None,
+    region: Optional[str] = None,
+) -> Iterator[MqttListener]:
+    """``with mqtt_listener(m) as mqtt:`` the jobs MQTT topics of the mock ``m`` (the handle
+    of ``with mock_iotjobs() as m``, or a ``BackendStore``) on ``127.0.0.1:mqtt.port``,
+    in the handle's default account and region, until the block ends."""
+    if isinstance(target, MockIotJobs):
+        store: BackendStore = target._store
+        account_id = account_id or target.default_account_id
+        region = region or target.default_region
+    else:
+        store = target
+    with MqttListener(store, host, port, account_id=account_id, region=region) as listener:
+        yield listener
