@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -77,13 +78,34 @@ def batch_size(state: RolloutState, succeeded: int) -> int:
     return state.rate
 
 
+# SchedulingConfig times are "YYYY-MM-DD for the date and HH:MM for the time", in
+# UTC.  Seconds and an explicit UTC offset are tolerated; a bare date, a space
+# instead of the "T" or any other layout is refused (fromisoformat alone would
+# take "2030-01-01" as midnight).
+_SCHEDULE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?")
+# Documented limits (botocore's SchedulingConfig): the start "can be scheduled up to
+# a year in advance and must be scheduled a minimum of thirty minutes from the
+# current time"; the end "no later than two years from the current time", at least
+# thirty minutes from now and from the start, at most two years after the start.
+# A year is taken as 366 days so that leap years never refuse a valid date.
+MIN_LEAD = 30 * MINUTE
+YEAR = 366 * 24 * 60 * MINUTE
+MAX_START_AHEAD = YEAR
+MAX_END_AHEAD = 2 * YEAR
+MAX_SCHEDULE_WINDOW = 2 * YEAR
+
+
 def parse_schedule_time(value: str, member: str) -> float:
-    try:
-        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+    parsed = None
+    if _SCHEDULE_TIME.fullmatch(value):
+        try:
+            parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:  # e.g. month 13 or February 30th
+            parsed = None
+    if parsed is None:
         raise invalid_request(
             f"schedulingConfig.{member} '{value}' is not a date and time of the form yyyy-MM-dd'T'HH:mm."
-        ) from None
+        )
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.timezone.utc)
     return parsed.timestamp()
@@ -98,9 +120,18 @@ def schedule_window(config: Dict[str, Any], now: float) -> Tuple[Optional[float]
     end_at = parse_schedule_time(end, "endTime") if end else None
     if scheduling.get("endBehavior") and end_at is None:
         raise invalid_request("schedulingConfig.endBehavior requires an endTime.")
+    if start_at is not None:
+        if start_at - now < MIN_LEAD:
+            raise invalid_request("schedulingConfig.startTime must be at least 30 minutes in the future.")
+        if start_at - now > MAX_START_AHEAD:
+            raise invalid_request("schedulingConfig.startTime can be at most one year in the future.")
     if end_at is not None:
         if end_at <= now:
             raise invalid_request("schedulingConfig.endTime must be in the future.")
         if end_at - (start_at if start_at is not None else now) < MIN_SCHEDULE_WINDOW:
             raise invalid_request("schedulingConfig.endTime must be at least 30 minutes after startTime.")
+        if end_at - now > MAX_END_AHEAD:
+            raise invalid_request("schedulingConfig.endTime can be at most two years in the future.")
+        if start_at is not None and end_at - start_at > MAX_SCHEDULE_WINDOW:
+            raise invalid_request("schedulingConfig.endTime can be at most two years after startTime.")
     return start_at, end_at
