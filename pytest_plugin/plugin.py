@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any, Iterator, NamedTuple, Optional, Tuple
 
 import pytest
 
+from .mqtt_fixtures import iot_jobs_mqtt  # noqa: F401  (registers the MQTT fixture)
+
 if TYPE_CHECKING:
     from mock_iotjobs import MockIotJobs
 

@@ -1,0 +1,32 @@
+"""pytest fixture ``iot_jobs_mqtt``: the jobs MQTT API of the test's mock on a real socket.
+
+Registered by ``pytest_plugin.plugin``.  Depends on ``iot_jobs_backend``, so the
+listener serves that mock's state (its account and region): a device agent
+connects to ``127.0.0.1:iot_jobs_mqtt.port`` with its thing name as client id,
+while the test drives and checks the control plane with boto3.  The listener
+runs on a background thread for the test and is stopped (clients disconnected,
+port closed) afterwards.
+
+``mock_iotjobs`` is imported only when the fixture is used.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Iterator
+
+import pytest
+
+if TYPE_CHECKING:
+    from mock_iotjobs import MockIotJobs
+    from mock_iotjobs.mqtt import MqttListener
+
+
+@pytest.fixture
+def iot_jobs_mqtt(iot_jobs_backend: "MockIotJobs") -> Iterator["MqttListener"]:
+    """An MQTT listener (MQTT 3.1.1 and 5, plain TCP on 127.0.0.1, a free port) serving
+    ``$aws/things/<thing>/jobs/...`` from the test's mock; yields it (``.host``,
+    ``.port``, ``.url``, ``.clients()``, ``.publish()``)."""
+    from mock_iotjobs.mqtt import mqtt_listener
+
+    with mqtt_listener(iot_jobs_backend) as listener:
+        yield listener
