@@ -257,7 +257,12 @@ class Jobs:
         job.target_groups = list(dict.fromkeys(job.target_groups + groups))
         if comment is not None:
             job.comment = comment
-        fresh = {n: a for n, a in things.items() if self._latest(job, n) is None and not _waiting(job, n)}
+        # As when a thing joins a target group: reached again after its execution was REMOVED.
+        fresh: Dict[str, str] = {}
+        for name, arn in things.items():
+            latest = self._latest(job, name)
+            if not _waiting(job, name) and (latest is None or latest.status == REMOVED):
+                fresh[name] = arn
         with self._executions.observe(fresh):
             for name, arn in fresh.items():
                 self._executions.create(job, name, arn, now)
