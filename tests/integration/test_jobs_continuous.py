@@ -415,3 +415,17 @@ def test_associating_a_thing_the_rollout_has_not_reached_gives_one_execution(
     summaries = iot.list_job_executions_for_thing(thingName="b", jobId="j")["executionSummaries"]
     assert [s["jobExecutionSummary"]["executionNumber"] for s in summaries] == [1]
     assert_counts_match(iot, "j")
+
+
+def test_associating_a_group_requeues_a_thing_whose_execution_was_removed(iot: Any, data: Any) -> None:
+    things(iot, "t")
+    group(iot, "g1", "t")
+    group(iot, "g2", "t")
+    iot.create_job(jobId="j", targets=[group_arn("g1")], document=DOC, targetSelection="CONTINUOUS")
+    iot.remove_thing_from_thing_group(thingGroupName="g1", thingName="t")
+    assert statuses(iot, "j") == {"t": "REMOVED"}
+    iot.associate_targets_with_job(jobId="j", targets=[group_arn("g2")])
+    latest = iot.describe_job_execution(jobId="j", thingName="t")["execution"]
+    assert (latest["status"], latest["executionNumber"]) == ("QUEUED", 2)
+    assert queued_jobs(data, "t") == ["j"]
+    assert_counts_match(iot, "j")
