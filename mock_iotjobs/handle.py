@@ -141,6 +141,7 @@ class MockIotJobs:
         """Every thing, in creation order, with its direct thing groups."""
         backend = self.backend(account_id, region)
         with backend.lock:
+            backend.apply_due()
             return [
                 ThingView.of(thing, tuple(group.name for _, group in backend.groups.direct_groups(thing.name)))
                 for thing in backend.things.by_name.values()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import subprocess
 import sys
@@ -324,6 +325,40 @@ def test_backend_gives_the_internal_state_of_one_account_and_region(iot_jobs_bac
     backend = iot_jobs_backend.backend(account_id="999999999999", region="eu-west-1")
     assert (backend.account_id, backend.region) == ("999999999999", "eu-west-1")
     assert iot_jobs_backend.backend().region == "us-east-1"
+
+
+def test_the_docs_quick_start(iot_jobs_backend: MockIotJobs, iot_client: Any, iot_jobs_data_client: Any) -> None:
+    # docs/plugin.md, "Quick start", verbatim.
+    devices = iot_jobs_backend.create_fleet(3, group="thermostats")  # device-0000 .. device-0002
+    group = iot_client.describe_thing_group(thingGroupName="thermostats")["thingGroupArn"]
+    iot_client.create_job(jobId="fw-2", targets=[group], document=json.dumps({"version": "2"}))
+
+    # What the device would have received on $aws/things/device-0000/jobs/notify-next:
+    (notify, notify_next) = iot_jobs_backend.notifications(devices[0])
+    assert notify_next.payload["execution"]["jobId"] == "fw-2"
+
+    # The device plane: start the job, report success.
+    iot_jobs_data_client.start_next_pending_job_execution(thingName=devices[0])
+    iot_jobs_data_client.update_job_execution(thingName=devices[0], jobId="fw-2", status="SUCCEEDED")
+
+    job = iot_jobs_backend.job("fw-2")
+    assert (job.counts["SUCCEEDED"], job.counts["QUEUED"]) == (1, 2)
+
+
+@pytest.mark.parametrize("moto_inside", [True, False], ids=["moto-inside", "moto-outside"])
+def test_moto_answers_other_services_while_iot_stays_here(moto_inside: bool) -> None:
+    moto = pytest.importorskip("moto")
+    from mock_iotjobs import mock_iotjobs
+
+    outer, inner = (mock_iotjobs(), moto.mock_aws()) if moto_inside else (moto.mock_aws(), mock_iotjobs())
+    with outer as first, inner as second:
+        handle = first if moto_inside else second
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="firmware")
+        s3.put_object(Bucket="firmware", Key="2.4.1.bin", Body=b"image")
+        boto3.client("iot", region_name="us-east-1").create_thing(thingName="t")
+        assert s3.list_objects_v2(Bucket="firmware")["KeyCount"] == 1
+        assert [t.name for t in handle.things()] == ["t"]
 
 
 # --- marker, option, clients ---------------------------------------------------------
