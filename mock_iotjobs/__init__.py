@@ -3,6 +3,16 @@
 from .core import mock_iotjobs
 from .handle import MockIotJobs
 from .protocol.errors import ServiceError
+from .views import ExecutionView, JobView, Notification, ThingView
 
-__all__ = ["MockIotJobs", "ServiceError", "mock_iotjobs", "__version__"]
+__all__ = [
+    "ExecutionView",
+    "JobView",
+    "MockIotJobs",
+    "Notification",
+    "ServiceError",
+    "ThingView",
+    "mock_iotjobs",
+    "__version__",
+]
 __version__ = "0.1.0"
