@@ -45,7 +45,8 @@ class Executions:
             job=job,
             thing_name=thing_name,
             thing_arn=thing_arn,
-            execution_number=len(history) + 1,
+            # Numbers are never reused, even after an earlier execution is deleted.
+            execution_number=job.last_number.get(thing_name, 0) + 1,
             seq=self._backend.next_seq(),
             queued_at=now,
             last_updated_at=now,
@@ -56,6 +57,7 @@ class Executions:
         previous = job.latest.get(thing_name)
         if previous is not None:
             job.counts[previous.status] -= 1
+        job.last_number[thing_name] = execution.execution_number
         history.append(execution)
         job.latest[thing_name] = execution
         job.counts[QUEUED] += 1

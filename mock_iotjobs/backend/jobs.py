@@ -313,6 +313,7 @@ class Jobs:
             for old in history:
                 old.history_key = key
             job.history[key] = history
+            job.last_number.pop(thing_name, None)
             job.latest[key] = job.latest.pop(thing_name, execution)
         for job in paced:
             self.after_execution_change(job)

@@ -106,6 +106,8 @@ class Job:
     latest: Dict[str, JobExecution] = field(default_factory=dict)
     # Every execution ever made for a thing (retries included), oldest first.
     history: Dict[str, List[JobExecution]] = field(default_factory=dict)
+    # Highest execution number given per thing (history key), so none is reused.
+    last_number: Dict[str, int] = field(default_factory=dict)
     counts: Dict[str, int] = field(default_factory=lambda: dict.fromkeys(EXECUTION_STATUSES, 0))
     # Target groups of a CONTINUOUS job, by name, for membership changes.
     target_groups: List[str] = field(default_factory=list)

@@ -229,11 +229,6 @@ def test_deleted_thing_leaves_the_rollout_queue(backend: Backend) -> None:
     assert job.status == JOB_COMPLETED
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="executions.create numbers a new execution len(history) + 1, which repeats a number "
-    "once an earlier execution was deleted (fix: last execution number + 1)",
-)
 def test_execution_numbers_stay_unique_after_deleting_an_earlier_one(backend: Backend) -> None:
     backend.things.create("t")
     job = backend.jobs.create(
