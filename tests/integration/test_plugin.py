@@ -480,7 +480,8 @@ def _run_pytest(directory: Path, *args: str, extra_env: Dict[str, str]) -> subpr
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")])
     env.pop("PYTEST_XDIST_WORKER", None)
     env.pop("PYTEST_ADDOPTS", None)
-    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *args]
+    # Hypothesis's plugin costs seconds per process at session end, for nothing here.
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-q", *args]
     return subprocess.run(command, cwd=directory, env=env, capture_output=True, text=True, timeout=300)
 
 
