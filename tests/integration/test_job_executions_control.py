@@ -392,11 +392,6 @@ def test_delete_the_latest_execution_of_a_retried_thing(iot: Any, data: Any) -> 
     assert iot.describe_job(jobId="j")["job"]["status"] == "COMPLETED"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="backend/executions.py numbers a new execution len(history) + 1: after deleting execution 1, "
-    "the next retry repeats number 2 (fix: last execution number + 1)",
-)
 def test_execution_numbers_stay_unique_after_deleting_an_earlier_one(iot: Any, data: Any) -> None:
     things(iot, "t")
     job_on(iot, "j", "t", jobExecutionsRetryConfig={"criteriaList": [{"failureType": "FAILED", "numberOfRetries": 3}]})
