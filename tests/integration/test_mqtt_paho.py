@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-import boto3
 import pytest
-from test_mqtt_support import V5, V311, PahoDevice, make_thing
+from test_mqtt_support import V5, V311, PahoDevice, aws_client, make_thing
 
 from mock_iotjobs import MockIotJobs
 from mock_iotjobs.mqtt import MqttListener
@@ -144,7 +143,7 @@ def test_responses_go_to_the_requester_alone_once(
 def test_mqtt_and_https_answer_alike(device: PahoDevice, iot_client: Any, iot_jobs_backend: MockIotJobs) -> None:
     _job(iot_client, "j1")
     device.request("$aws/things/dev-1/jobs/j1/update", {"status": "IN_PROGRESS", "statusDetails": {"k": "v"}})
-    data = boto3.client("iot-jobs-data", region_name=iot_jobs_backend.default_region)
+    data = aws_client("iot-jobs-data", iot_jobs_backend.default_region)
     over_https = data.describe_job_execution(thingName="dev-1", jobId="j1")["execution"]
     over_mqtt = device.request("$aws/things/dev-1/jobs/j1/get").body["execution"]
     assert set(over_mqtt) == set(over_https)

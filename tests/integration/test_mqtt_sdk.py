@@ -14,10 +14,10 @@ import threading
 import uuid
 from typing import Any, Dict, List, Optional
 
-import boto3
 import pytest
 from awscrt import mqtt
 from awsiot import iotjobs
+from test_mqtt_support import aws_client
 
 from mock_iotjobs import MockIotJobs, mock_iotjobs
 from mock_iotjobs.mqtt import MqttListener, mqtt_listener
@@ -140,7 +140,7 @@ class JobAgent:
 
 def test_sdk_agent_runs_the_documented_loop_while_boto3_watches() -> None:
     with mock_iotjobs(region="eu-west-1") as m, mqtt_listener(m) as listener:
-        iot = boto3.client("iot", region_name="eu-west-1")
+        iot = aws_client("iot", "eu-west-1")
         arn = iot.create_thing(thingName="sensor-7")["thingArn"]
         # Queued while the device is offline: found by its start-up start-next.
         iot.create_job(jobId="firmware-1", targets=[arn], document='{"version":"1.0.1"}')

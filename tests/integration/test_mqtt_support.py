@@ -140,6 +140,8 @@ class PahoDevice:
         body = dict(payload or {})
         body.setdefault("clientToken", uuid.uuid4().hex)
         token = body["clientToken"]
+        with self._cond:
+            since = len(self.messages)
         self.publish(topic, body, **props)
         return self.wait_for(
             lambda m: (
@@ -148,16 +150,18 @@ class PahoDevice:
                 and m.body.get("clientToken") == token
             ),
             f"answer on {topic}",
+            since=since,
         )
 
-    def wait_for(self, match: Any, what: str = "message", timeout: float = WAIT) -> Message:
+    def wait_for(self, match: Any, what: str = "message", timeout: float = WAIT, since: int = 0) -> Message:
+        """The first message (from index ``since`` on) on a topic, or matching a predicate."""
         if isinstance(match, str):
             topic = match
             match = lambda m: m.topic == topic  # noqa: E731
             what = topic
 
         def found() -> Optional[Message]:
-            return next((m for m in self.messages if match(m)), None)
+            return next((m for m in self.messages[since:] if match(m)), None)
 
         return self._wait(found, what, timeout)
 
@@ -187,6 +191,19 @@ class PahoDevice:
 
 def reason_value(reason: Any) -> int:
     return reason.value if isinstance(reason, ReasonCode) else int(reason)
+
+
+_SESSION: Any = None
+
+
+def aws_client(service: str, region: str = "us-east-1", **kwargs: Any) -> Any:
+    """A boto3 client from one session shared by these tests (models load once)."""
+    global _SESSION
+    if _SESSION is None:
+        _SESSION = boto3.session.Session()
+    kwargs.setdefault("aws_access_key_id", "AKIAMQTTTESTS0000000")
+    kwargs.setdefault("aws_secret_access_key", "secret")
+    return _SESSION.client(service, region_name=region, **kwargs)
 
 
 def make_thing(iot: Any, name: str) -> str:
@@ -230,8 +247,8 @@ def test_fixture_runs_a_listener_on_the_test_mock(iot_jobs_mqtt: MqttListener, i
 
 def test_listener_serves_the_region_it_was_started_for() -> None:
     with mock_iotjobs(region="eu-west-1") as m:
-        boto3.client("iot", region_name="eu-west-1").create_thing(thingName="eu-thing")
-        boto3.client("iot", region_name="us-east-1").create_thing(thingName="us-thing")
+        aws_client("iot", "eu-west-1").create_thing(thingName="eu-thing")
+        aws_client("iot").create_thing(thingName="us-thing")
         with mqtt_listener(m) as listener:
             assert listener.region == "eu-west-1"
             assert _round_trip(listener.port, "eu-thing").topic.endswith("/accepted")
@@ -242,7 +259,7 @@ def test_listener_serves_the_region_it_was_started_for() -> None:
 
 def test_start_listener_takes_a_store_and_stop_is_idempotent() -> None:
     with mock_iotjobs() as m:
-        boto3.client("iot", region_name="us-east-1").create_thing(thingName="store-thing")
+        aws_client("iot").create_thing(thingName="store-thing")
         listener = start_listener(m._store, "127.0.0.1", 0)
         try:
             assert _round_trip(listener.port, "store-thing").topic.endswith("/accepted")
@@ -254,7 +271,7 @@ def test_start_listener_takes_a_store_and_stop_is_idempotent() -> None:
 def test_notifications_keep_flowing_after_the_mock_is_reset(
     iot_jobs_mqtt: MqttListener, iot_jobs_backend: MockIotJobs
 ) -> None:
-    iot = boto3.client("iot", region_name=iot_jobs_backend.default_region)
+    iot = aws_client("iot", iot_jobs_backend.default_region)
     arn = make_thing(iot, "phoenix")
     device = PahoDevice(iot_jobs_mqtt.port, "phoenix")
     try:
@@ -296,9 +313,7 @@ def test_serve_with_mqtt_port_serves_jobs_topics_from_the_http_state() -> None:
         assert mqtt_line.startswith("mock_iotjobs MQTT listening on mqtt://127.0.0.1:")
         port = int(mqtt_line.rsplit(":", 1)[1])
         url = http_line.rsplit(" ", 1)[1]
-        iot = boto3.client(
-            "iot", region_name="us-east-1", endpoint_url=url, aws_access_key_id="AKIDTEST", aws_secret_access_key="x"
-        )
+        iot = aws_client("iot", endpoint_url=url)
         arn = make_thing(iot, "served")
         iot.create_job(jobId="served-job", targets=[arn], document='{"op":"served"}')
         device = PahoDevice(port, "served")
