@@ -19,6 +19,7 @@ account unless told) and one region, chosen when it starts.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import json
 import logging
@@ -111,9 +112,13 @@ class MqttListener:
         """The backend whose jobs this listener serves."""
         return self.service.backend()
 
-    def clients(self) -> List[str]:
-        """Client ids of the connected clients."""
-        return list(self._broker.connections)
+    def clients(self, timeout: float = 5.0) -> List[str]:
+        """Client ids of the connected clients (asked on the loop, after what is queued there)."""
+        if self._thread is None or not self._loop.is_running():
+            return []
+        answer: "concurrent.futures.Future[List[str]]" = concurrent.futures.Future()
+        self._loop.call_soon_threadsafe(lambda: answer.set_result(list(self._broker.connections)))
+        return answer.result(timeout)
 
     def publish(self, topic: str, payload: Union[bytes, str, dict], qos: int = 0) -> None:
         """Publish a message to the subscribers of ``topic``, as another client would."""
