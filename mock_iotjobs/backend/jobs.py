@@ -343,16 +343,21 @@ class Jobs:
         """CONTINUOUS jobs follow their target groups' membership."""
         backend = self._backend
         for job in list(self.by_id.values()):
-            if job.target_selection != "CONTINUOUS" or job.status != JOB_IN_PROGRESS:
+            if job.target_selection != "CONTINUOUS" or job.status not in (JOB_IN_PROGRESS, JOB_SCHEDULED):
                 continue
             if group_name not in job.target_groups:
                 continue
             latest = self._latest(job, thing_name)
             now = backend.now()
-            if _waiting(job, thing_name):
-                # The rollout has not reached the thing yet: it has no execution to add or remove.
+            if job.status == JOB_SCHEDULED or _waiting(job, thing_name):
+                # Not started, or the rollout has not reached the thing yet: there is no
+                # execution to add or remove, only the queue the start or rollout releases.
                 if not added and not self._still_targeted(job, thing_name):
                     job.rollout.waiting = [(n, a) for n, a in job.rollout.waiting if n != thing_name]
+                elif added and latest is None and not _waiting(job, thing_name):
+                    thing = backend.things.by_name.get(thing_name)
+                    if thing is not None:
+                        job.rollout.waiting.append((thing_name, thing.arn))
                 continue
             with self._executions.observe([thing_name]):
                 if added and (latest is None or latest.status == REMOVED):
