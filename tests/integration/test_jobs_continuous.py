@@ -9,6 +9,7 @@ only on CONTINUOUS jobs that are IN_PROGRESS, up to 100 targets in all.
 from __future__ import annotations
 
 import collections
+import datetime as dt
 import json
 from typing import Any, Dict, Iterator, List
 
@@ -428,4 +429,28 @@ def test_associating_a_group_requeues_a_thing_whose_execution_was_removed(iot: A
     latest = iot.describe_job_execution(jobId="j", thingName="t")["execution"]
     assert (latest["status"], latest["executionNumber"]) == ("QUEUED", 2)
     assert queued_jobs(data, "t") == ["j"]
+    assert_counts_match(iot, "j")
+
+
+def test_scheduled_continuous_job_starts_on_the_members_of_its_start_time(
+    iot: Any, data: Any, mock: MockIotJobs
+) -> None:
+    things(iot, "stays", "leaves", "joins")
+    group(iot, "g", "stays", "leaves")
+    start = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    iot.create_job(
+        jobId="j",
+        targets=[group_arn("g")],
+        document=DOC,
+        targetSelection="CONTINUOUS",
+        schedulingConfig={"startTime": start},
+    )
+    assert iot.describe_job(jobId="j")["job"]["status"] == "SCHEDULED"
+    iot.remove_thing_from_thing_group(thingGroupName="g", thingName="leaves")
+    iot.add_thing_to_thing_group(thingGroupName="g", thingName="joins")
+    assert statuses(iot, "j") == {}
+    mock.advance_time(hours=2)
+    assert iot.describe_job(jobId="j")["job"]["status"] == "IN_PROGRESS"
+    assert statuses(iot, "j") == {"stays": "QUEUED", "joins": "QUEUED"}
+    assert queued_jobs(data, "leaves") == []
     assert_counts_match(iot, "j")
