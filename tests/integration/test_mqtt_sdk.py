@@ -10,12 +10,15 @@ on start-up and on every ``notify-next`` with an execution, ``start-next``; repo
 from __future__ import annotations
 
 import datetime as dt
+import queue
 import threading
 import uuid
+from concurrent.futures import Future
 from typing import Any, Dict, List, Optional
 
+import awsiot
 import pytest
-from awscrt import mqtt
+from awscrt import mqtt, mqtt5, mqtt_request_response
 from awsiot import iotjobs
 from test_mqtt_support import aws_client
 
@@ -300,3 +303,67 @@ def test_sdk_connection_for_one_thing_cannot_subscribe_to_another(iot_jobs_mqtt:
             future.result(WAIT)
     finally:
         connection.disconnect().result(WAIT)
+
+
+def test_sdk_v2_client_over_mqtt5(iot_jobs_mqtt: MqttListener, iot_client: Any) -> None:
+    """The SDK's request-response client (IotJobsClientV2) on an awscrt MQTT 5 client."""
+    arn = iot_client.create_thing(thingName="edge-5")["thingArn"]
+    connected: "Future[Any]" = Future()
+    options = mqtt5.ClientOptions(
+        host_name="127.0.0.1",
+        port=iot_jobs_mqtt.port,
+        connect_options=mqtt5.ConnectPacket(client_id="edge-5", keep_alive_interval_sec=30),
+        on_lifecycle_event_connection_success_fn=connected.set_result,
+    )
+    client = mqtt5.Client(options)
+    client.start()
+    try:
+        assert connected.result(WAIT).connack_packet.reason_code == mqtt5.ConnectReasonCode.SUCCESS
+        jobs = iotjobs.IotJobsClientV2(
+            client,
+            mqtt_request_response.ClientOptions(
+                max_request_response_subscriptions=4, max_streaming_subscriptions=2, operation_timeout_in_seconds=5
+            ),
+        )
+        nexts: "queue.Queue[iotjobs.NextJobExecutionChangedEvent]" = queue.Queue()
+        subscribed: "Future[Any]" = Future()
+
+        def on_status(event: Any) -> None:
+            if not subscribed.done():
+                subscribed.set_result(event.type)
+
+        stream = jobs.create_next_job_execution_changed_stream(
+            iotjobs.NextJobExecutionChangedSubscriptionRequest(thing_name="edge-5"),
+            awsiot.ServiceStreamOptions(nexts.put, subscription_status_listener=on_status),
+        )
+        stream.open()
+        assert subscribed.result(WAIT) == mqtt_request_response.SubscriptionStatusEventType.SUBSCRIPTION_ESTABLISHED
+        iot_client.create_job(jobId="v2-job", targets=[arn], document='{"v":2}')
+        assert nexts.get(timeout=WAIT).execution.job_id == "v2-job"
+
+        started = jobs.start_next_pending_job_execution(
+            iotjobs.StartNextPendingJobExecutionRequest(thing_name="edge-5")
+        ).result(WAIT)
+        assert (started.execution.job_id, started.execution.status) == ("v2-job", "IN_PROGRESS")
+        with pytest.raises(awsiot.V2ServiceException) as refused:
+            jobs.update_job_execution(
+                iotjobs.UpdateJobExecutionRequest(
+                    thing_name="edge-5", job_id="v2-job", status="SUCCEEDED", expected_version=9
+                )
+            ).result(WAIT)
+        error = refused.value.modeled_error
+        assert error.code == "VersionMismatch" and error.execution_state.version_number == 2
+        done = jobs.update_job_execution(
+            iotjobs.UpdateJobExecutionRequest(
+                thing_name="edge-5",
+                job_id="v2-job",
+                status="SUCCEEDED",
+                expected_version=2,
+                include_job_execution_state=True,
+            )
+        ).result(WAIT)
+        assert done.execution_state.status == "SUCCEEDED"
+        assert nexts.get(timeout=WAIT).execution is None  # nothing is next any more
+    finally:
+        client.stop()
+    assert iot_client.describe_job(jobId="v2-job")["job"]["status"] == "COMPLETED"
