@@ -142,7 +142,7 @@ class Jobs:
         job.status = JOB_IN_PROGRESS
         job.last_updated_at = when
         self._release(job, when)
-        self.after_execution_change(job)
+        self.after_execution_change(job, now=when)
 
     def _end_schedule(self, job: Job, when: float) -> None:
         if self.by_id.get(job.job_id) is not job or job.terminal:
@@ -153,9 +153,9 @@ class Jobs:
             if job.status == JOB_SCHEDULED:
                 job.status = JOB_IN_PROGRESS
             job.last_updated_at = when
-            self.after_execution_change(job)
+            self.after_execution_change(job, now=when)
         else:
-            self.cancel(job.job_id, behavior == "FORCE_CANCEL", None, None)
+            self.cancel(job.job_id, behavior == "FORCE_CANCEL", None, None, now=when)
 
     def _apply_template(self, template_arn: str, spec: Dict[str, Any]) -> Dict[str, Any]:
         from . import managed_templates  # optional module, provided with templates
@@ -180,11 +180,21 @@ class Jobs:
         return merged
 
     # --- cancel / delete / update ------------------------------------------
-    def cancel(self, job_id: str, force: bool, reason_code: Optional[str], comment: Optional[str]) -> Job:
+    def cancel(
+        self,
+        job_id: str,
+        force: bool,
+        reason_code: Optional[str],
+        comment: Optional[str],
+        *,
+        now: Optional[float] = None,
+    ) -> Job:
+        """CancelJob; ``now`` is given when timed work (end time, abort after a
+        timeout) cancels the job at its own due time during a clock jump."""
         job = self.get(job_id)
         if job.status == JOB_COMPLETED:
             raise invalid_request(f"Job {job_id} is already COMPLETED and cannot be canceled.")
-        now = self._backend.now()
+        now = self._backend.now() if now is None else now
         if job.status != JOB_CANCELED or force:
             job.rollout.waiting = []
             job.status = JOB_CANCELED
@@ -272,21 +282,26 @@ class Jobs:
     # --- reactions -----------------------------------------------------------
     def _after_status_change(self, execution: JobExecution) -> None:
         job = execution.job
-        now = self._backend.now()
+        # The moment of the change, not the clock: a timeout that fell due during a
+        # long advance_time is retried (and completes or aborts the job) at its due time.
+        now = execution.last_updated_at
         if policies.should_retry(job, execution):
             self._executions.create(
                 job, execution.thing_name, execution.thing_arn, now,
                 retry_attempt=execution.retry_attempt + 1,
             )
-        self.after_execution_change(job)
+        self.after_execution_change(job, now=now)
 
-    def after_execution_change(self, job: Job) -> None:
-        """Abort on the abort criteria; complete a SNAPSHOT job once nothing is left to run."""
+    def after_execution_change(self, job: Job, now: Optional[float] = None) -> None:
+        """Abort on the abort criteria; complete a SNAPSHOT job once nothing is left to run.
+        ``now`` defaults to the clock; timed work passes its own due time."""
         if job.status == JOB_IN_PROGRESS and policies.abort_criterion_met(job) is not None:
-            self.cancel(job.job_id, False, policies.ABORT_REASON_CODE, "Job aborted: abortConfig criteria met.")
+            self.cancel(
+                job.job_id, False, policies.ABORT_REASON_CODE, "Job aborted: abortConfig criteria met.", now=now
+            )
             return
         if job.status == JOB_IN_PROGRESS and job.target_selection == "SNAPSHOT" and job.unfinished() == 0:
-            now = self._backend.now()
+            now = self._backend.now() if now is None else now
             job.status = JOB_COMPLETED
             job.completed_at = now
             job.last_updated_at = now
