@@ -276,3 +276,15 @@ def test_retry_config_is_described_and_can_be_updated(mock, iot, jobs_data):
     fail(jobs_data, "dev0")
     fail(jobs_data, "dev0")
     assert latest(iot, "j", "dev0")["executionNumber"] == 3  # the new allowance applies
+
+
+def test_retry_of_a_timeout_is_queued_when_the_timeout_fell_due(mock, iot, jobs_data):
+    """A long jump applies what fell due at its own time: the retry of a timeout is
+    queued at the timeout, not at the end of the jump."""
+    [arn] = make_things(iot, 1)
+    create_job(iot, "j", [arn], **TIMEOUT_10, **retry_config(("TIMED_OUT", 1)))
+    started = jobs_data.start_next_pending_job_execution(thingName="dev0")["execution"]["startedAt"]
+    mock.advance_time(hours=6)
+    first, retry = runs(iot, "j", "dev0")
+    assert abs(first["lastUpdatedAt"].timestamp() - (started + 600)) <= 1
+    assert abs(retry["queuedAt"].timestamp() - (started + 600)) <= 1

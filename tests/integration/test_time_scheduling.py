@@ -324,3 +324,16 @@ def test_end_behavior_outside_the_enum_is_refused(mock, make_client):
     make_things(iot, 1)
     end = minute_from_now(mock, 40)
     assert refused(iot, schedulingConfig={"endTime": stamp(end), "endBehavior": "PAUSE"}) == "InvalidRequestException"
+
+
+@pytest.mark.parametrize("behavior", ["CANCEL", "FORCE_CANCEL", "STOP_ROLLOUT"])
+def test_end_behavior_is_stamped_at_the_end_time_after_a_long_jump(mock, iot, jobs_data, behavior):
+    end = minute_from_now(mock, 31)
+    create_job(iot, "j", make_things(iot, 1), **scheduling(end=end, behavior=behavior))
+    mock.advance_time(hours=6)
+    described = job(iot)
+    assert abs(described["lastUpdatedAt"].timestamp() - end) <= 1
+    if behavior != "STOP_ROLLOUT":
+        execution = iot.describe_job_execution(jobId="j", thingName="dev0")["execution"]
+        assert execution["status"] == "CANCELED"
+        assert abs(execution["lastUpdatedAt"].timestamp() - end) <= 1

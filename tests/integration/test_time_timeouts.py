@@ -382,3 +382,16 @@ def test_timer_of_an_earlier_execution_does_not_touch_a_later_one(mock, iot, job
     assert_seconds(second["approximateSecondsBeforeTimedOut"], 420)
     mock.advance_time(minutes=7)
     assert control_execution(iot, "j", "dev0")["status"] == "TIMED_OUT"
+
+
+def test_job_completed_by_a_timeout_is_stamped_at_the_timeout(mock, iot, jobs_data):
+    """Work that fell due during a long jump happens at its due time, not at the end
+    of the jump: the job completes when its last execution timed out."""
+    [arn] = make_things(iot, 1)
+    create_job(iot, "j", [arn], **TIMEOUT_10)
+    started = jobs_data.start_next_pending_job_execution(thingName="dev0")["execution"]["startedAt"]
+    mock.advance_time(hours=6)
+    described = job(iot, "j")
+    assert described["status"] == "COMPLETED"
+    assert abs(described["completedAt"].timestamp() - (started + 600)) <= 1
+    assert abs(described["lastUpdatedAt"].timestamp() - (started + 600)) <= 1
