@@ -193,6 +193,8 @@ class _NotificationHook:
         self.key = key
         self.callback = callback
         self._backend: Optional[Backend] = None
+        # store.get() runs on every server thread: attach to a new backend once.
+        self._lock = threading.Lock()
 
     def install(self) -> None:
         hooks = self._by_store.setdefault(self.store, [])
@@ -211,12 +213,19 @@ class _NotificationHook:
         self._detach()
 
     def seen(self, key: "tuple[str, str]", backend: Backend) -> None:
-        if key == self.key and backend is not self._backend:
-            self._detach()
-            backend.notifications.listeners.append(self.callback)
-            self._backend = backend
+        if key != self.key or backend is self._backend:
+            return
+        with self._lock:
+            if backend is not self._backend:
+                self._detach_locked()
+                backend.notifications.listeners.append(self.callback)
+                self._backend = backend
 
     def _detach(self) -> None:
+        with self._lock:
+            self._detach_locked()
+
+    def _detach_locked(self) -> None:
         backend, self._backend = self._backend, None
         if backend is not None and self.callback in backend.notifications.listeners:
             backend.notifications.listeners.remove(self.callback)
