@@ -13,7 +13,7 @@ from ..protocol.errors import (
     limit_exceeded,
     not_found,
 )
-from . import policies, rollout
+from . import maintenance, policies, rollout
 from . import targets as target_resolution
 from .arns import iot_arn
 from .executions import Executions
@@ -126,6 +126,12 @@ class Jobs:
         """Create executions for the next batch of waiting things; schedule the next tick."""
         state = job.rollout
         if job.status != JOB_IN_PROGRESS or not state.waiting:
+            return
+        # Maintenance windows: outside them the rollout waits for the next opening.
+        opening = maintenance.closed_until(job.config, now)
+        if opening is not None:
+            if opening != maintenance.NEVER:
+                self._backend.scheduler.at(opening, lambda when: self._release(job, when))
             return
         size = rollout.batch_size(state, job.counts["SUCCEEDED"])
         batch, state.waiting = state.waiting[:size], state.waiting[size:]

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
 from ..protocol.errors import invalid_request
+from . import maintenance
 
 MINUTE = 60.0
 MIN_SCHEDULE_WINDOW = 30 * MINUTE
@@ -64,9 +65,7 @@ def batch_size(state: RolloutState, succeeded: int) -> int:
     if state.rate is None:
         return len(state.waiting)
     if state.factor > 1.0:
-        met = (
-            state.notified_step is not None and state.notified - state.notified_mark >= state.notified_step
-        ) or (
+        met = (state.notified_step is not None and state.notified - state.notified_mark >= state.notified_step) or (
             state.succeeded_step is not None and succeeded - state.succeeded_mark >= state.succeeded_step
         )
         if met:
@@ -112,8 +111,9 @@ def parse_schedule_time(value: str, member: str) -> float:
 
 
 def schedule_window(config: Dict[str, Any], now: float) -> Tuple[Optional[float], Optional[float]]:
-    """(start, end) epoch seconds of ``schedulingConfig``, validated."""
+    """(start, end) epoch seconds of ``schedulingConfig``, validated (maintenance windows too)."""
     scheduling = config.get("schedulingConfig") or {}
+    maintenance.check(config)
     start = scheduling.get("startTime")
     end = scheduling.get("endTime")
     start_at = parse_schedule_time(start, "startTime") if start else None
