@@ -49,7 +49,7 @@ def job(iot: Any, job_id: str = "j") -> Dict[str, Any]:
 
 def counts(iot: Any, job_id: str = "j") -> Dict[str, int]:
     d = job(iot, job_id)["jobProcessDetails"]
-    return {k[len("numberOf"):-len("Things")]: v for k, v in d.items() if k.startswith("numberOf") and v}
+    return {k[len("numberOf") : -len("Things")]: v for k, v in d.items() if k.startswith("numberOf") and v}
 
 
 def status_of(iot: Any, thing: str, job_id: str = "j") -> str:
@@ -80,7 +80,11 @@ def test_threshold_reached_cancels_the_job_and_its_queued_executions(mock, iot, 
     assert_aborted(described)
     # CancelJob rules: QUEUED executions are canceled, IN_PROGRESS ones keep running.
     assert [status_of(iot, f"dev{i}") for i in range(5)] == [
-        "FAILED", "SUCCEEDED", "CANCELED", "CANCELED", "IN_PROGRESS",
+        "FAILED",
+        "SUCCEEDED",
+        "CANCELED",
+        "CANCELED",
+        "IN_PROGRESS",
     ]
     assert counts(iot) == {"Failed": 1, "Succeeded": 1, "Canceled": 2, "InProgress": 1}
     assert jobs_data.get_pending_job_executions(thingName="dev2")["queuedJobs"] == []
@@ -95,7 +99,9 @@ def test_threshold_reached_cancels_the_job_and_its_queued_executions(mock, iot, 
 def test_timeouts_reaching_the_threshold_abort_the_job_when_the_clock_moves(mock, iot, jobs_data):
     arns = make_things(iot, 4)
     create_job(
-        iot, "j", arns,
+        iot,
+        "j",
+        arns,
         timeoutConfig={"inProgressTimeoutInMinutes": 5},
         **abort_config(("TIMED_OUT", 60, 2)),
     )
@@ -171,7 +177,9 @@ def test_in_progress_and_queued_things_are_not_executed_things(mock, iot, jobs_d
 def test_all_counts_failed_rejected_and_timed_out_together(mock, iot, jobs_data):
     arns = make_things(iot, 6)
     create_job(
-        iot, "j", arns,
+        iot,
+        "j",
+        arns,
         timeoutConfig={"inProgressTimeoutInMinutes": 5},
         **abort_config(("ALL", 75, 4)),
     )
@@ -198,7 +206,9 @@ def test_any_criterion_of_the_list_aborts(mock, iot, jobs_data):
 def test_a_retried_failure_is_not_counted_while_its_retry_is_pending(mock, iot, jobs_data):
     arns = make_things(iot, 3)
     create_job(
-        iot, "j", arns,
+        iot,
+        "j",
+        arns,
         jobExecutionsRetryConfig={"criteriaList": [{"failureType": "FAILED", "numberOfRetries": 1}]},
         **abort_config(("FAILED", 50, 2)),
     )

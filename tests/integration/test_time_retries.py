@@ -38,7 +38,7 @@ def job(iot: Any, job_id: str) -> Dict[str, Any]:
 
 def counts(iot: Any, job_id: str) -> Dict[str, int]:
     d = job(iot, job_id)["jobProcessDetails"]
-    return {k[len("numberOf"):-len("Things")]: v for k, v in d.items() if k.startswith("numberOf") and v}
+    return {k[len("numberOf") : -len("Things")]: v for k, v in d.items() if k.startswith("numberOf") and v}
 
 
 def latest(iot: Any, job_id: str, thing: str) -> Dict[str, Any]:

@@ -196,7 +196,9 @@ def test_update_job_changes_the_rate_of_the_remaining_waves(mock, iot, jobs_data
 # --- exponentialRate ------------------------------------------------------------------------------------
 def test_exponential_rate_by_notified_things(mock, iot, jobs_data):
     create_job(
-        iot, "j", make_things(iot, 10),
+        iot,
+        "j",
+        make_things(iot, 10),
         **rollout(baseRatePerMinute=1, incrementFactor=2.0, rateIncreaseCriteria={"numberOfNotifiedThings": 2}),
     )
     # 1 a minute until 2 things were notified, then 2, 4, 8 ... a minute.
@@ -205,7 +207,9 @@ def test_exponential_rate_by_notified_things(mock, iot, jobs_data):
 
 def test_exponential_rate_by_succeeded_things_waits_for_successes(mock, iot, jobs_data):
     create_job(
-        iot, "j", make_things(iot, 20),
+        iot,
+        "j",
+        make_things(iot, 20),
         **rollout(baseRatePerMinute=1, incrementFactor=3.0, rateIncreaseCriteria={"numberOfSucceededThings": 1}),
     )
 
@@ -226,7 +230,9 @@ def test_exponential_rate_by_succeeded_things_waits_for_successes(mock, iot, job
 
 def test_maximum_per_minute_caps_the_exponential_rate(mock, iot, jobs_data):
     create_job(
-        iot, "j", make_things(iot, 12),
+        iot,
+        "j",
+        make_things(iot, 12),
         **rollout(3, baseRatePerMinute=2, incrementFactor=5.0, rateIncreaseCriteria={"numberOfNotifiedThings": 1}),
     )
     assert visible_counts(mock, jobs_data, names(12), minutes=3) == [2, 5, 8, 11]
@@ -236,7 +242,9 @@ def test_both_rate_increase_criteria_are_refused_and_create_nothing(iot):
     arns = make_things(iot, 2)
     with pytest.raises(ClientError) as excinfo:
         create_job(
-            iot, "j", arns,
+            iot,
+            "j",
+            arns,
             **rollout(
                 baseRatePerMinute=1,
                 incrementFactor=2.0,
@@ -273,21 +281,52 @@ def test_update_job_with_both_criteria_is_refused_and_changes_nothing(mock, iot,
     [
         {"maximumPerMinute": 0},
         {"maximumPerMinute": 1001},
-        {"exponentialRate": {"baseRatePerMinute": 0, "incrementFactor": 2.0,
-                             "rateIncreaseCriteria": {"numberOfNotifiedThings": 1}}},
-        {"exponentialRate": {"baseRatePerMinute": 1001, "incrementFactor": 2.0,
-                             "rateIncreaseCriteria": {"numberOfNotifiedThings": 1}}},
-        {"exponentialRate": {"baseRatePerMinute": 1, "incrementFactor": 1.0,
-                             "rateIncreaseCriteria": {"numberOfNotifiedThings": 1}}},
-        {"exponentialRate": {"baseRatePerMinute": 1, "incrementFactor": 5.5,
-                             "rateIncreaseCriteria": {"numberOfNotifiedThings": 1}}},
+        {
+            "exponentialRate": {
+                "baseRatePerMinute": 0,
+                "incrementFactor": 2.0,
+                "rateIncreaseCriteria": {"numberOfNotifiedThings": 1},
+            }
+        },
+        {
+            "exponentialRate": {
+                "baseRatePerMinute": 1001,
+                "incrementFactor": 2.0,
+                "rateIncreaseCriteria": {"numberOfNotifiedThings": 1},
+            }
+        },
+        {
+            "exponentialRate": {
+                "baseRatePerMinute": 1,
+                "incrementFactor": 1.0,
+                "rateIncreaseCriteria": {"numberOfNotifiedThings": 1},
+            }
+        },
+        {
+            "exponentialRate": {
+                "baseRatePerMinute": 1,
+                "incrementFactor": 5.5,
+                "rateIncreaseCriteria": {"numberOfNotifiedThings": 1},
+            }
+        },
         {"exponentialRate": {"baseRatePerMinute": 1, "incrementFactor": 2.0, "rateIncreaseCriteria": {}}},
-        {"exponentialRate": {"baseRatePerMinute": 1, "incrementFactor": 2.0,
-                             "rateIncreaseCriteria": {"numberOfSucceededThings": 0}}},
+        {
+            "exponentialRate": {
+                "baseRatePerMinute": 1,
+                "incrementFactor": 2.0,
+                "rateIncreaseCriteria": {"numberOfSucceededThings": 0},
+            }
+        },
     ],
     ids=[
-        "maximum-zero", "maximum-over-1000", "base-zero", "base-over-1000",
-        "factor-below-1.1", "factor-over-5", "no-criterion", "criterion-zero",
+        "maximum-zero",
+        "maximum-over-1000",
+        "base-zero",
+        "base-over-1000",
+        "factor-below-1.1",
+        "factor-over-5",
+        "no-criterion",
+        "criterion-zero",
     ],
 )
 def test_invalid_rollout_configs_are_refused(make_client, config):

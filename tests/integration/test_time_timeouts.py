@@ -186,9 +186,7 @@ def test_update_job_refuses_an_out_of_range_timeout_and_changes_nothing(iot):
     [arn] = make_things(iot, 1)
     create_job(iot, "j", [arn], **TIMEOUT_10)
     with pytest.raises(ClientError) as excinfo:
-        iot.update_job(
-            jobId="j", description="new", timeoutConfig={"inProgressTimeoutInMinutes": 10081}
-        )
+        iot.update_job(jobId="j", description="new", timeoutConfig={"inProgressTimeoutInMinutes": 10081})
     assert error_code(excinfo) == "InvalidRequestException"
     described = job(iot, "j")
     assert described["timeoutConfig"] == {"inProgressTimeoutInMinutes": 10}
@@ -320,9 +318,7 @@ def test_step_timeout_out_of_range_is_refused_and_changes_nothing(iot, jobs_data
         jobs_data.start_next_pending_job_execution(thingName="dev0", stepTimeoutInMinutes=minutes)
     assert error_code(excinfo) == "InvalidRequestException"
     with pytest.raises(ClientError) as excinfo:
-        jobs_data.update_job_execution(
-            thingName="dev0", jobId="j", status="IN_PROGRESS", stepTimeoutInMinutes=minutes
-        )
+        jobs_data.update_job_execution(thingName="dev0", jobId="j", status="IN_PROGRESS", stepTimeoutInMinutes=minutes)
     assert error_code(excinfo) == "InvalidRequestException"
     execution = control_execution(iot, "j", "dev0")
     assert (execution["status"], execution["versionNumber"]) == ("QUEUED", 1)
@@ -369,7 +365,10 @@ def test_timer_of_an_earlier_execution_does_not_touch_a_later_one(mock, iot, job
     stale timer of the execution it replaced."""
     [arn] = make_things(iot, 1)
     create_job(
-        iot, "j", [arn], **TIMEOUT_10,
+        iot,
+        "j",
+        [arn],
+        **TIMEOUT_10,
         jobExecutionsRetryConfig={"criteriaList": [{"failureType": "FAILED", "numberOfRetries": 1}]},
     )
     jobs_data.start_next_pending_job_execution(thingName="dev0")  # timer due at 10

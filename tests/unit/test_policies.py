@@ -10,8 +10,6 @@ from mock_iotjobs.backend import policies
 from mock_iotjobs.backend.model import (
     CANCELED,
     FAILED,
-    IN_PROGRESS,
-    QUEUED,
     REJECTED,
     REMOVED,
     SUCCEEDED,
@@ -23,8 +21,13 @@ from mock_iotjobs.backend.model import (
 
 def make_job(**config: Any) -> Job:
     return Job(
-        job_id="j", arn="arn:aws:iot:us-east-1:123456789012:job/j", seq=1, created_at=0.0,
-        target_selection="SNAPSHOT", targets=[], config=config,
+        job_id="j",
+        arn="arn:aws:iot:us-east-1:123456789012:job/j",
+        seq=1,
+        created_at=0.0,
+        target_selection="SNAPSHOT",
+        targets=[],
+        config=config,
     )
 
 
@@ -37,8 +40,14 @@ def run_history(job: Job, statuses: List[str], thing: str = "t") -> JobExecution
     history = job.history.setdefault(thing, [])
     for status in statuses:
         execution = JobExecution(
-            job=job, thing_name=thing, thing_arn=f"arn:{thing}", execution_number=len(history) + 1,
-            seq=len(history) + 1, queued_at=0.0, status=status, history_key=thing,
+            job=job,
+            thing_name=thing,
+            thing_arn=f"arn:{thing}",
+            execution_number=len(history) + 1,
+            seq=len(history) + 1,
+            queued_at=0.0,
+            status=status,
+            history_key=thing,
         )
         history.append(execution)
     job.latest[thing] = history[-1]

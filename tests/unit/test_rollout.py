@@ -99,8 +99,18 @@ def test_schedule_times_are_utc(value, expected):
 
 @pytest.mark.parametrize(
     "value",
-    ["", "tomorrow", "2030-06-01", "2030-06-01 12:30", "20300601T1230", "2030-13-01T12:30",
-     "2030-02-30T12:30", "2030-06-01T24:30", "2030-06-01T12:30 ", "2030-6-1T12:30"],
+    [
+        "",
+        "tomorrow",
+        "2030-06-01",
+        "2030-06-01 12:30",
+        "20300601T1230",
+        "2030-13-01T12:30",
+        "2030-02-30T12:30",
+        "2030-06-01T24:30",
+        "2030-06-01T12:30 ",
+        "2030-6-1T12:30",
+    ],
 )
 def test_malformed_schedule_times_are_refused(value):
     with pytest.raises(ServiceError) as excinfo:
@@ -149,9 +159,18 @@ def test_valid_windows():
         {"startTime": stamp(NOW + 300 * DAY), "endTime": stamp(NOW + 300 * DAY + 733 * DAY)},
     ],
     ids=[
-        "behavior-without-end", "behavior-without-end-with-start", "start-too-soon", "start-in-past",
-        "start-over-a-year", "end-in-past", "end-now", "end-too-soon", "window-too-short",
-        "end-before-start", "end-over-two-years", "window-over-two-years",
+        "behavior-without-end",
+        "behavior-without-end-with-start",
+        "start-too-soon",
+        "start-in-past",
+        "start-over-a-year",
+        "end-in-past",
+        "end-now",
+        "end-too-soon",
+        "window-too-short",
+        "end-before-start",
+        "end-over-two-years",
+        "window-over-two-years",
     ],
 )
 def test_invalid_windows_are_refused(scheduling):
