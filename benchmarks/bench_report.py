@@ -89,8 +89,31 @@ def _per_call_rows(summary: Dict[str, Any], sizes: List[int]) -> List[Dict[str, 
     return rows
 
 
-def _is_big_create_job(row: Dict[str, Any], small: str) -> bool:
-    return row["op"] == "CreateJob" and row["n"] is not None and row["n"] != small
+def _shared_control_plane(summary: Dict[str, Any], backend: str, sizes: List[int]) -> Dict[str, Any]:
+    shared: Dict[str, Any] = {}
+    for n in map(str, sizes):
+        ours = summary["phases"].get(backend, {}).get(n, {})
+        moto = summary["phases"].get("moto", {}).get(n, {})
+        common = [p for p in CONTROL_PHASES if p in ours and p in moto]
+        if common:
+            per = {p: ours[p]["ms"] / moto[p]["ms"] for p in common}
+            total = sum(ours[p]["ms"] for p in common) / sum(moto[p]["ms"] for p in common)
+            shared[n] = {"per_phase": per, "total": total}
+    return shared
+
+
+def _per_call_target(targets: List[Any], rows: List[Dict[str, Any]], key: str, label: str, goal: float) -> None:
+    values = [(r[key], r) for r in rows if r[key]]
+    if not values:
+        return
+    worst, row = max(values, key=lambda x: x[0])
+    gmean = math.exp(statistics.fmean(math.log(x) for x, _ in values))
+    where = f"N={row['n']}" if row["n"] else "micro"
+    text = f"geomean {gmean:.2f}, worst {worst:.2f} ({row['op']}, {where})"
+    micro = [x for x, r in values if r["n"] is None]
+    if micro:
+        text += f"; micro calls worst {max(micro):.2f}"
+    targets.append(_target(label, f"≤ {goal}", text, worst <= goal))
 
 
 def _target(name: str, goal: str, measured: str, met: Optional[bool]) -> Dict[str, Any]:
@@ -103,41 +126,18 @@ def _ratios(summary: Dict[str, Any], sizes: List[int]) -> Any:
     ratios: Dict[str, Any] = {"per_call": rows}
     targets = []
 
-    # CreateJob above the smallest fleet expands the group, work the floor never does: it has
-    # its own (linearity) target below, so it is shown but left out of this one.
-    wire = [(r["ours/wire"], r) for r in rows if r["ours/wire"] and not _is_big_create_job(r, small)]
-    if wire:
-        worst, row = max(wire, key=lambda x: x[0])
-        gmean = math.exp(statistics.fmean(math.log(x) for x, _ in wire))
-        where = f"N={row['n']}" if row["n"] else "micro"
-        text = f"geomean {gmean:.2f}, worst {worst:.2f} ({row['op']}, {where})"
-        micro = [x for x, r in wire if r["n"] is None]
-        if micro:
-            text += f"; micro calls worst {max(micro):.2f}"
-        targets.append(
-            _target("ours / wire floor per call (CreateJob on a big group aside)", "≤ 1.3", text, worst <= 1.3)
-        )
+    # CreateJob expands the group into N executions, work neither the floor nor the Stubber
+    # does: it has its own linearity target below, so it is shown but left out of these.
+    per_call = [r for r in rows if r["op"] != "CreateJob"]
+    _per_call_target(targets, per_call, "ours/wire", "ours / wire floor per call (CreateJob aside)", 1.3)
 
-    shared: Dict[str, Any] = {}
-    for n in map(str, sizes):
-        ours = summary["phases"].get("ours", {}).get(n, {})
-        moto = summary["phases"].get("moto", {}).get(n, {})
-        common = [p for p in CONTROL_PHASES if p in ours and p in moto]
-        if common:
-            per = {p: ours[p]["ms"] / moto[p]["ms"] for p in common}
-            total = sum(ours[p]["ms"] for p in common) / sum(moto[p]["ms"] for p in common)
-            shared[n] = {"per_phase": per, "total": total}
-    ratios["ours/moto_control_plane"] = shared
-    if shared:
-        text = ", ".join(f"N={n}: {v['total']:.2f}" for n, v in shared.items())
-        targets.append(
-            _target(
-                "ours / moto, shared control-plane phases (sum)",
-                "≤ 0.6",
-                text,
-                all(v["total"] <= 0.6 for v in shared.values()),
-            )
-        )
+    for backend in ("ours", "ours-fast"):
+        shared = _shared_control_plane(summary, backend, sizes)
+        ratios[f"{backend}/moto_control_plane"] = shared
+        if shared:
+            text = ", ".join(f"N={n}: {v['total']:.2f}" for n, v in shared.items())
+            met = all(v["total"] <= 0.6 for v in shared.values())
+            targets.append(_target(f"{backend} / moto, shared control-plane phases (sum)", "≤ 0.6", text, met))
 
     if small != large:
         scaling = {}
@@ -147,11 +147,12 @@ def _ratios(summary: Dict[str, Any], sizes: List[int]) -> Any:
                 if r is not None:
                     scaling[f"{backend}:{op}"] = r
         ratios["device_scaling"] = scaling
-        ours_scaling = {k: v for k, v in scaling.items() if k.startswith("ours:")}
-        if ours_scaling:
-            key = max(ours_scaling, key=ours_scaling.__getitem__)
-            text = ", ".join(f"{k.split(':')[1]} {v:.2f}" for k, v in ours_scaling.items())
-            targets.append(_target(f"device call at N={large} / N={small}", "≤ 1.2", text, ours_scaling[key] <= 1.2))
+        for backend in ("ours", "ours-fast"):
+            mine = {k.split(":")[1]: v for k, v in scaling.items() if k.startswith(backend + ":")}
+            if mine:
+                text = ", ".join(f"{op} {v:.2f}" for op, v in mine.items())
+                label = f"{backend}: device call at N={large} / N={small}"
+                targets.append(_target(label, "≤ 1.2", text, max(mine.values()) <= 1.2))
         a, b = _op_us(summary, "ours", large, "CreateJob"), _op_us(summary, "ours", small, "CreateJob")
         if a and b:
             size_ratio = int(large) / int(small)
@@ -192,18 +193,12 @@ def _ratios(summary: Dict[str, Any], sizes: List[int]) -> Any:
             )
         )
 
-    fast = [(r["fast/stubber"], r) for r in rows if r["fast/stubber"] and not _is_big_create_job(r, small)]
-    if fast:
-        worst, row = max(fast, key=lambda x: x[0])
-        gmean = math.exp(statistics.fmean(math.log(x) for x, _ in fast))
-        micro = [x for x, r in fast if r["n"] is None]
-        where = f"N={row['n']}" if row["n"] else "micro"
-        text = f"geomean {gmean:.2f}, worst {worst:.2f} ({row['op']}, {where})"
-        if micro:
-            text += f"; micro calls worst {max(micro):.2f}"
-        targets.append(
-            _target("ours-fast / Stubber per call (CreateJob on a big group aside)", "≤ 3", text, worst <= 3)
-        )
+    if any(r["fast/stubber"] for r in per_call):
+        _per_call_target(targets, per_call, "fast/stubber", "ours-fast / Stubber per call (CreateJob aside)", 3)
+        # A 250-item page costs the wire floor itself tens of Stubbers (botocore parses every
+        # timestamp); shown apart so the per-call overhead is visible on its own.
+        small_calls = [r for r in per_call if r["op"] != "ListJobExecutionsForJob"]
+        _per_call_target(targets, small_calls, "fast/stubber", "ours-fast / Stubber, paged listing aside too", 3)
     elif summary["backends"].get("ours-fast"):
         why = summary["backends"]["ours-fast"].get("unavailable") or "no numbers"
         targets.append(_target("ours-fast / Stubber per call", "≤ 3", f"not measured: {why}", None))
@@ -287,6 +282,8 @@ def markdown(summary: Dict[str, Any]) -> str:
         for note in info.get("notes", []):
             notes.append(f"- {name}: {note}")
     for name, by_n in summary["observed"].items():
+        if name in ("stubber", "wire"):
+            continue  # canned answers: nothing to observe
         for n, observed in by_n.items():
             flat = "; ".join(f"{k}={v}" for obs in observed.values() for k, v in obs.items())
             notes.append(f"- observed, {name} N={n}: {flat}")

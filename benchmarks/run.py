@@ -41,7 +41,7 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", help="fleet sizes, comma separated (default 100,2000; --quick: 100,1000)")
     parser.add_argument(
-        "--repeat", type=int, help="rounds; each runs every backend once in a fresh process (default 3; --quick: 1)"
+        "--repeat", type=int, help="rounds; each runs every backend once in a fresh process (default 2; --quick: 1)"
     )
     parser.add_argument("--quick", action="store_true", help="fewer sizes, passes and loops: well under 30 s")
     parser.add_argument(
@@ -55,18 +55,18 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
         help="cpu (default): thread CPU time, robust on a busy machine; wall: perf_counter",
     )
     parser.add_argument(
-        "--startup-runs", type=int, help="fresh interpreters per startup measurement (default 5; --quick: 2)"
+        "--startup-runs", type=int, help="fresh interpreters per startup measurement (default 3; --quick: 2)"
     )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     args.sizes = [int(s) for s in (args.sizes or ("100,1000" if args.quick else "100,2000")).split(",") if s]
-    args.repeat = args.repeat or (1 if args.quick else 3)
+    args.repeat = args.repeat or (1 if args.quick else 2)
     # Per round (one round per --repeat).
-    args.micro_loops = 100
-    args.enter_exit_loops = 20 if args.quick else 40
+    args.micro_loops = 150
+    args.enter_exit_loops = 20 if args.quick else 50
     if args.startup_runs is None:
-        args.startup_runs = 2 if args.quick else 5
+        args.startup_runs = 2 if args.quick else 3
     args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     unknown = set(args.backends) - set(ALL_BACKENDS)
     if unknown:
