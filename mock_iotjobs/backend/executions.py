@@ -139,7 +139,7 @@ class Executions:
                 return
             if execution.job.latest.get(execution.history_key) is not execution:
                 return
-            with self.observe([execution.thing_name]):
+            with self.observe([execution.thing_name], now=when):
                 self.set_status(execution, TIMED_OUT, when)
 
         self._backend.scheduler.at(deadline, fire)
@@ -185,11 +185,13 @@ class Executions:
         return ids, (None if first is None else (first.job_id, first.execution_number))
 
     @contextlib.contextmanager
-    def observe(self, thing_names: Iterable[str]) -> Iterator[None]:
-        """Publish ``notify``/``notify-next`` for every thing whose view the block changes."""
+    def observe(self, thing_names: Iterable[str], now: Optional[float] = None) -> Iterator[None]:
+        """Publish ``notify``/``notify-next`` for every thing whose view the block changes.
+        ``now`` (default: the clock) is given by timed work, so a rollout wave or a
+        timeout applied during a long ``advance_time`` is published at its due time."""
         before = {name: self._view(name) for name in thing_names}
         yield
-        now = self._backend.now()
+        now = self._backend.now() if now is None else now
         for name, (ids, next_key) in before.items():
             after_ids, after_next = self._view(name)
             if after_ids != ids:

@@ -135,7 +135,7 @@ class Jobs:
             return
         size = rollout.batch_size(state, job.counts["SUCCEEDED"])
         batch, state.waiting = state.waiting[:size], state.waiting[size:]
-        with self._executions.observe(name for name, _ in batch):
+        with self._executions.observe((name for name, _ in batch), now=now):
             for name, arn in batch:
                 self._executions.create(job, name, arn, now)
         state.notified += len(batch)
@@ -216,7 +216,7 @@ class Jobs:
         victims = [
             e for e in job.latest.values() if e.status == QUEUED or (force and e.status == IN_PROGRESS)
         ]
-        with self._executions.observe(e.thing_name for e in victims):
+        with self._executions.observe((e.thing_name for e in victims), now=now):
             for execution in victims:
                 forced = True if execution.status == IN_PROGRESS else None
                 self._executions.set_status(execution, CANCELED, now, force_canceled=forced)
