@@ -349,3 +349,19 @@ def test_rollout_config_is_described_as_given(iot):
     }
     create_job(iot, "j", make_things(iot, 1), jobExecutionsRolloutConfig=config)
     assert job(iot)["jobExecutionsRolloutConfig"] == config
+
+
+def test_waves_released_during_a_long_jump_are_notified_at_their_own_minute(mock, iot, jobs_data):
+    create_job(iot, "j", make_things(iot, 3), **rollout(1))
+    created = mock.now()
+    mock.advance_time(minutes=30)
+    for wave, thing in enumerate(names(3)):
+        [execution] = [
+            s["jobExecutionSummary"] for s in iot.list_job_executions_for_thing(thingName=thing)["executionSummaries"]
+        ]
+        assert abs(execution["queuedAt"].timestamp() - (created + 60 * wave)) <= 2
+        messages = mock.notifications(thing)
+        assert messages, thing
+        for message in messages:
+            assert abs(message.timestamp - (created + 60 * wave)) <= 2, (thing, message.topic)
+            assert abs(message.payload["timestamp"] - (created + 60 * wave)) <= 2

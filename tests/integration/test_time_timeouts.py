@@ -394,3 +394,17 @@ def test_job_completed_by_a_timeout_is_stamped_at_the_timeout(mock, iot, jobs_da
     assert described["status"] == "COMPLETED"
     assert abs(described["completedAt"].timestamp() - (started + 600)) <= 1
     assert abs(described["lastUpdatedAt"].timestamp() - (started + 600)) <= 1
+
+
+def test_timeout_notifications_are_stamped_at_the_timeout(mock, iot, jobs_data):
+    [arn] = make_things(iot, 1)
+    create_job(iot, "j", [arn], **TIMEOUT_10)
+    started = jobs_data.start_next_pending_job_execution(thingName="dev0")["execution"]["startedAt"]
+    before = len(mock.notifications("dev0"))
+    mock.advance_time(hours=3)
+    new = mock.notifications("dev0")[before:]
+    assert new
+    for message in new:
+        assert abs(message.timestamp - (started + 600)) <= 1, message.topic
+    [event] = [e for e in mock.events() if e.topic.endswith("/timed_out")]
+    assert abs(event.timestamp - (started + 600)) <= 1
