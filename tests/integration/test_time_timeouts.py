@@ -408,3 +408,42 @@ def test_timeout_notifications_are_stamped_at_the_timeout(mock, iot, jobs_data):
         assert abs(message.timestamp - (started + 600)) <= 1, message.topic
     [event] = [e for e in mock.events() if e.topic.endswith("/timed_out")]
     assert abs(event.timestamp - (started + 600)) <= 1
+
+
+def test_in_progress_update_does_not_restart_the_in_progress_timer(mock, iot, jobs_data):
+    [arn] = make_things(iot, 1)
+    create_job(iot, "j", [arn], **TIMEOUT_10)
+    jobs_data.start_next_pending_job_execution(thingName="dev0")
+    mock.advance_time(minutes=8)
+    jobs_data.update_job_execution(thingName="dev0", jobId="j", status="IN_PROGRESS", statusDetails={"p": "80"})
+    assert_seconds(device_execution(jobs_data, "j", "dev0")["approximateSecondsBeforeTimedOut"], 120)
+    mock.advance_time(minutes=2)
+    assert control_execution(iot, "j", "dev0")["status"] == "TIMED_OUT"
+
+
+def test_canceled_executions_do_not_time_out_later(mock, iot, jobs_data):
+    arns = make_things(iot, 2)
+    create_job(iot, "j", arns, **TIMEOUT_10)
+    jobs_data.start_next_pending_job_execution(thingName="dev0", stepTimeoutInMinutes=3)
+    jobs_data.start_next_pending_job_execution(thingName="dev1")
+    iot.cancel_job_execution(jobId="j", thingName="dev0", force=True)
+    mock.advance_time(minutes=5)
+    assert control_execution(iot, "j", "dev0")["status"] == "CANCELED"
+    iot.cancel_job(jobId="j", force=True)
+    mock.advance_time(minutes=10)
+    assert [control_execution(iot, "j", t)["status"] for t in ("dev0", "dev1")] == ["CANCELED", "CANCELED"]
+    d = details(iot, "j")
+    assert (d["numberOfCanceledThings"], d["numberOfTimedOutThings"]) == (2, 0)
+    assert not [e for e in mock.events() if e.topic.endswith("/timed_out")]
+
+
+def test_executions_of_a_non_force_canceled_job_still_time_out(mock, iot, jobs_data):
+    """CancelJob without force leaves IN_PROGRESS executions running, timers included."""
+    arns = make_things(iot, 2)
+    create_job(iot, "j", arns, **TIMEOUT_10)
+    jobs_data.start_next_pending_job_execution(thingName="dev0")
+    iot.cancel_job(jobId="j")
+    mock.advance_time(minutes=10)
+    assert control_execution(iot, "j", "dev0")["status"] == "TIMED_OUT"
+    assert control_execution(iot, "j", "dev1")["status"] == "CANCELED"
+    assert job(iot, "j")["status"] == "CANCELED"
