@@ -8,7 +8,6 @@ import threading
 from typing import Any, Dict, List, Optional, Tuple
 
 from ..protocol.errors import ServiceError
-
 from .clock import Clock
 from .executions import Executions
 from .groups import ThingGroups
