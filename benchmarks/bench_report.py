@@ -31,7 +31,11 @@ def summarize(
     out: Dict[str, Any] = {"backends": {}, "phases": {}, "ops": {}, "observed": {}, "micro": {}, "enter_exit": {}}
     out["stat"] = f"{stat}_us"
     for name, result in results.items():
-        out["backends"][name] = {"unavailable": result.get("unavailable"), "notes": result.get("notes", [])}
+        out["backends"][name] = {
+            "unavailable": result.get("unavailable"),
+            "notes": result.get("notes", []),
+            "worker_cpu_s": result.get("worker_cpu_s"),
+        }
         if result.get("unavailable"):
             continue
         out["phases"][name], out["ops"][name], out["observed"][name] = {}, {}, {}

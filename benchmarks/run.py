@@ -39,7 +39,7 @@ WORKER_TIMEOUT_S = 900
 
 def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", help="fleet sizes, comma separated (default 100,2000; --quick: 100,1000)")
+    parser.add_argument("--sizes", help="fleet sizes, comma separated (default 100,2000; --quick: 50,250)")
     parser.add_argument(
         "--repeat", type=int, help="rounds; each runs every backend once in a fresh process (default 2; --quick: 1)"
     )
@@ -61,18 +61,18 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
         help="per-call statistic behind the per-call table and ratios (p10 is sturdier on a busy machine)",
     )
     parser.add_argument(
-        "--startup-runs", type=int, help="fresh interpreters per startup measurement (default 3; --quick: 2)"
+        "--startup-runs", type=int, help="fresh interpreters per startup measurement (default 3; --quick: 1)"
     )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    args.sizes = [int(s) for s in (args.sizes or ("100,1000" if args.quick else "100,2000")).split(",") if s]
+    args.sizes = [int(s) for s in (args.sizes or ("50,250" if args.quick else "100,2000")).split(",") if s]
     args.repeat = args.repeat or (1 if args.quick else 2)
     # Per round (one round per --repeat).
     args.micro_loops = 50 if args.quick else 150
     args.enter_exit_loops = 20 if args.quick else 50
     if args.startup_runs is None:
-        args.startup_runs = 2 if args.quick else 3
+        args.startup_runs = 1 if args.quick else 3
     args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     unknown = set(args.backends) - set(ALL_BACKENDS)
     if unknown:
@@ -143,10 +143,18 @@ def _merge(total: Dict[str, Any], one: Dict[str, Any]) -> Dict[str, Any]:
     return total
 
 
+_PYCACHE: List[str] = []  # one bytecode cache (a temp dir) for every child of this run
+
+
 def _child_env() -> Dict[str, str]:
+    """The children's environment: the repo importable, and compiled bytecode for everyone, as
+    after a pip install, even where PYTHONDONTWRITEBYTECODE is set (kept out of the repo)."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(REPO)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
     env.pop("PYTHONSTARTUP", None)
+    if _PYCACHE:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = _PYCACHE[-1]
     return env
 
 
@@ -194,13 +202,7 @@ def measure_startup(names: List[str], runs: int, clock: str) -> Dict[str, Any]:
     if runs <= 0:
         return {"import_s": {}, "cold": {}}
     backends.hermetic_env()
-    with tempfile.TemporaryDirectory() as pycache:
-        # Compiled bytecode for everyone, as after a pip install, even where PYTHONDONTWRITEBYTECODE
-        # is set; kept out of the repo.  One untimed run of each fills the cache.
-        env = _child_env()
-        env.pop("PYTHONDONTWRITEBYTECODE", None)
-        env["PYTHONPYCACHEPREFIX"] = pycache
-        return _measure_startup(names, runs, cpu, env)
+    return _measure_startup(names, runs, cpu, _child_env())
 
 
 def _measure_startup(names: List[str], runs: int, cpu: bool, env: Dict[str, str]) -> Dict[str, Any]:
@@ -208,22 +210,25 @@ def _measure_startup(names: List[str], runs: int, cpu: bool, env: Dict[str, str]
     wanted = [k for k in wanted if k != "moto" or backends.check_available("moto") is None]
     walls: Dict[str, List[float]] = {k: [] for k in wanted}
     cold: Dict[str, List[Dict[str, float]]] = {k: [] for k in _STARTUP if k in wanted}
-    for key in wanted:
-        _child_seconds([sys.executable, "-c", _IMPORTS[key]], env, cpu)
+    for key in cold:  # untimed: fills the bytecode cache for every module the timed runs import
+        import_line, factory = _STARTUP[key]
+        _child_seconds([sys.executable, "-c", _cold_code(import_line, factory, cpu)], env, cpu)
     for _ in range(runs):  # interleaved, so drift hits everyone alike
         for key in wanted:
             walls[key].append(_child_seconds([sys.executable, "-c", _IMPORTS[key]], env, cpu)[0])
         for key in cold:
             import_line, factory = _STARTUP[key]
-            code = _STARTUP_SNIPPET.format(
-                import_line=import_line, factory=factory, clock="process_time" if cpu else "perf_counter"
-            )
-            stdout = _child_seconds([sys.executable, "-c", code], env, cpu)[1]
+            stdout = _child_seconds([sys.executable, "-c", _cold_code(import_line, factory, cpu)], env, cpu)[1]
             cold[key].append(json.loads(stdout.strip().splitlines()[-1]))
     out: Dict[str, Any] = {"import_s": {k: statistics.median(v) for k, v in walls.items()}, "cold": {}}
     for key, rows in cold.items():
         out["cold"][key] = {field: statistics.median(r[field] for r in rows) for field in rows[0]}
     return out
+
+
+def _cold_code(import_line: str, factory: str, cpu: bool) -> str:
+    clock = "process_time" if cpu else "perf_counter"
+    return _STARTUP_SNIPPET.format(import_line=import_line, factory=factory, clock=clock)
 
 
 def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
@@ -234,9 +239,14 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
         return result
     started = time.perf_counter()
     load_before = round(os.getloadavg()[0], 2)
-    results = run_rounds(args)
-    print("… startup", file=sys.stderr, flush=True)
-    startup = measure_startup(args.backends, args.startup_runs, args.clock)
+    with tempfile.TemporaryDirectory() as pycache:
+        _PYCACHE.append(pycache)
+        try:
+            results = run_rounds(args)
+            print("… startup", file=sys.stderr, flush=True)
+            startup = measure_startup(args.backends, args.startup_runs, args.clock)
+        finally:
+            _PYCACHE.remove(pycache)
     summary = report.summarize(results, startup, args.sizes, args.stat)
     # The same targets on the other statistic: where the two disagree, the machine's noise decides.
     other = "p10" if args.stat == "median" else "median"
