@@ -6,7 +6,7 @@ import functools
 import inspect
 import os
 import unittest
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from . import fastpath  # noqa: F401  (registers the before-call handler)
 from .backend.state import BackendStore
@@ -26,7 +26,7 @@ class mock_iotjobs:  # noqa: N801 - lower-case like moto's decorators, on purpos
     def __new__(cls, func: Optional[Callable[..., Any]] = None, **options: Any) -> Any:
         if inspect.isclass(func):
             # Bare ``@mock_iotjobs`` on a class: the decorated class must come back.
-            return _wrap_class(func, options.get("region"))
+            return _wrap_class(func, options)
         return super().__new__(cls)
 
     def __init__(
@@ -38,6 +38,8 @@ class mock_iotjobs:  # noqa: N801 - lower-case like moto's decorators, on purpos
     ) -> None:
         self._region = region
         self._fast_path = fast_path
+        # What a decorated function or class passes on to each fresh activation.
+        self._options: Dict[str, Any] = {"region": region, "fast_path": fast_path}
         self._func = func
         self._active: List[tuple] = []
         if func is not None:
@@ -78,12 +80,12 @@ class mock_iotjobs:  # noqa: N801 - lower-case like moto's decorators, on purpos
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self._func is not None:
             # Used bare as ``@mock_iotjobs`` on a function: this call is the test.
-            return _wrap_function(self._func, self._region)(*args, **kwargs)
+            return _wrap_function(self._func, self._options)(*args, **kwargs)
         if len(args) == 1 and not kwargs and callable(args[0]):
             target = args[0]
             if inspect.isclass(target):
-                return _wrap_class(target, self._region)
-            return _wrap_function(target, self._region)
+                return _wrap_class(target, self._options)
+            return _wrap_function(target, self._options)
         raise TypeError("mock_iotjobs() decorates a function or a class")
 
     def __get__(self, instance: Any, owner: Any) -> Any:
@@ -93,25 +95,25 @@ class mock_iotjobs:  # noqa: N801 - lower-case like moto's decorators, on purpos
         return functools.partial(self.__call__, instance)
 
 
-def _wrap_function(func: Callable[..., Any], region: Optional[str]) -> Callable[..., Any]:
+def _wrap_function(func: Callable[..., Any], options: Dict[str, Any]) -> Callable[..., Any]:
     if inspect.iscoroutinefunction(func):
 
         @functools.wraps(func)
         async def run_async(*args: Any, **kwargs: Any) -> Any:
-            with mock_iotjobs(region=region):
+            with mock_iotjobs(**options):
                 return await func(*args, **kwargs)
 
         return run_async
 
     @functools.wraps(func)
     def run(*args: Any, **kwargs: Any) -> Any:
-        with mock_iotjobs(region=region):
+        with mock_iotjobs(**options):
             return func(*args, **kwargs)
 
     return run
 
 
-def _wrap_class(cls: type, region: Optional[str]) -> type:
+def _wrap_class(cls: type, options: Dict[str, Any]) -> type:
     if issubclass(cls, unittest.TestCase):
         # One activation spans setUp, the test and tearDown; addCleanup runs
         # after tearDown and even when setUp fails.
@@ -119,7 +121,7 @@ def _wrap_class(cls: type, region: Optional[str]) -> type:
 
         @functools.wraps(original_setup)
         def setUp(self: unittest.TestCase) -> None:  # noqa: N802 - unittest's name
-            mock = mock_iotjobs(region=region)
+            mock = mock_iotjobs(**options)
             mock.start()
             self.addCleanup(mock.stop)
             original_setup(self)
@@ -128,7 +130,7 @@ def _wrap_class(cls: type, region: Optional[str]) -> type:
         return cls
     for name, value in list(vars(cls).items()):
         if name.startswith("test") and inspect.isfunction(value):
-            setattr(cls, name, _wrap_function(value, region))
+            setattr(cls, name, _wrap_function(value, options))
     return cls
 
 

@@ -23,10 +23,11 @@ from botocore.parsers import ResponseParser, create_parser
 
 from .dispatch import serve
 from .interception import current_store, to_aws_response
-from .protocol.models import IOT, JOBS_DATA
 from .protocol.wire import HttpRequest
 
-_OUR_EVENTS = (f"before-call.{IOT}.", f"before-call.{JOBS_DATA}.")
+# botocore names events by the hyphenized service id: "iot-jobs-data-plane", not "iot-jobs-data".
+_EVENT_SERVICES = ("iot", "iot-jobs-data-plane")
+_OUR_EVENTS = tuple(f"before-call.{name}." for name in _EVENT_SERVICES)
 
 
 @functools.lru_cache(maxsize=None)
@@ -44,15 +45,25 @@ def _pseudo_authorization(request_signer: Any, service: str, context: Dict[str, 
     return f"AWS4-HMAC-SHA256 Credential={access_key}/19700101/{region}/{service}/aws4_request"
 
 
-def _parse(http: AWSResponse, model: OperationModel) -> Dict[str, Any]:
+def _parse(http: AWSResponse, model: OperationModel, events: Any) -> Dict[str, Any]:
     response = {
         "headers": http.headers,
         "status_code": http.status_code,
         "body": http.content,
         "context": {"operation_name": model.name},
     }
+    # Hooks on before-parse (e.g. to read the raw body) still see every answer.
+    customized: Dict[str, Any] = {}
+    if events is not None:
+        events.emit(
+            f"before-parse.{model.service_model.service_id.hyphenize()}.{model.name}",
+            operation_model=model,
+            response_dict=response,
+            customized_response_dict=customized,
+        )
     parser = _parser()
     parsed = parser.parse(response, model.output_shape)
+    parsed.update(customized)
     if http.status_code >= 300:
         code = parsed.get("Error", {}).get("Code")
         error_shape = model.service_model.shape_for_error_code(code) if code else None
@@ -83,11 +94,11 @@ def _before_call(
         body = body.encode("utf-8")
     request = HttpRequest.from_url(params["method"], params["url"], headers, body)
     http = to_aws_response(params["url"], serve(store, request))
-    return http, _parse(http, model)
+    return http, _parse(http, model, getattr(request_signer, "_event_emitter", None))
 
 
 # Registered last: a Stubber a user activates on a client still answers first.
-for _service in (IOT, JOBS_DATA):
+for _service in _EVENT_SERVICES:
     botocore.handlers.BUILTIN_HANDLERS.append(
         (f"before-call.{_service}", _before_call, botocore.handlers.REGISTER_LAST)
     )

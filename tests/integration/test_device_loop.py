@@ -24,6 +24,12 @@ NO_RETRY = Config(retries={"max_attempts": 1})
 TIMESTAMPS = ("queuedAt", "startedAt", "lastUpdatedAt")
 
 
+@pytest.fixture(autouse=True)
+def _wire_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests watch signed requests travel to each endpoint: the wire path does that."""
+    monkeypatch.setenv("MOCK_IOTJOBS_FAST_PATH", "0")
+
+
 class DeviceError(Exception):
     def __init__(self, code: str, status: int, message: str, body: Dict[str, Any]):
         super().__init__(f"{status} {code}: {message}")

@@ -198,3 +198,19 @@ def test_the_chosen_path_answers(fast: bool, monkeypatch: pytest.MonkeyPatch) ->
         else:
             with pytest.raises(AssertionError):
                 client.describe_endpoint()
+
+
+def test_decorator_passes_the_fast_path_choice_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    import mock_iotjobs.interception as interception
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the wire path was used")
+
+    monkeypatch.setattr(interception, "serve_prepared", refuse)
+
+    @mock_iotjobs(fast_path=False)
+    def on_the_wire() -> None:
+        boto3.client("iot", region_name=REGION).describe_endpoint()
+
+    with pytest.raises(AssertionError):
+        on_the_wire()
