@@ -229,7 +229,7 @@ def markdown(summary: Dict[str, Any]) -> str:
         lines += [
             f"Python {meta.get('python')}, {meta.get('cpus')} CPUs, {versions}; sizes {meta.get('sizes')}, "
             f"{meta.get('repeat')} pass(es) per size; {clock}; 1-min load {meta.get('load_avg_1m')} "
-            f"(start, end); run took {meta.get('elapsed_s')} s.",
+            f"(start, end); run took {meta.get('elapsed_s')} s; commit {meta.get('commit')}.",
             "",
         ]
 

@@ -239,6 +239,7 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
         return result
     started = time.perf_counter()
     load_before = round(os.getloadavg()[0], 2)
+    commit_before = _commit()
     results = run_rounds(args)
     print("… startup", file=sys.stderr, flush=True)
     startup = measure_startup(args.backends, args.startup_runs, args.clock)
@@ -257,11 +258,24 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
         "cpus": os.cpu_count(),
         "elapsed_s": round(time.perf_counter() - started, 1),
         "versions": _versions(),
+        "commit": commit_before if commit_before == _commit() else f"{commit_before} → {_commit()} (changed mid-run)",
     }
     print(report.markdown(summary))
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(summary, indent=1, sort_keys=True))
     return summary
+
+
+def _commit() -> str:
+    """The repo's HEAD, marked when mock_iotjobs/ has uncommitted changes (results then are a mix)."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True)
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "mock_iotjobs"], cwd=REPO, capture_output=True, text=True
+        )
+    except OSError:
+        return "unknown"
+    return head.stdout.strip() + (" + uncommitted mock_iotjobs changes" if dirty.stdout.strip() else "")
 
 
 def _versions() -> Dict[str, str]:
