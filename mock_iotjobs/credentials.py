@@ -75,9 +75,13 @@ class EnvironmentPatch:
 
 
 def _forget_boto3_default_session() -> None:
-    """boto3's default session caches the credentials it resolved: drop it, so the
-    fake ones we supplied cannot outlive the mock."""
+    """boto3's default session caches the credentials it resolved: forget them, so
+    the fake ones we supplied cannot outlive the mock.  Only the credentials go;
+    the session (and the service models it has loaded) stays, which keeps client
+    creation cheap for the next test."""
     if "boto3" in sys.modules:
         import boto3
 
-        boto3.DEFAULT_SESSION = None
+        session = boto3.DEFAULT_SESSION
+        if session is not None:
+            session._session._credentials = None

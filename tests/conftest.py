@@ -9,7 +9,7 @@ never sign anything with real keys.
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, List
 
 import boto3
 import pytest
@@ -65,6 +65,19 @@ def mock() -> Iterator[MockIotJobs]:
 
 ClientFactory = Callable[..., Any]
 
+_SESSION: List[boto3.session.Session] = []
+
+
+def _shared_session() -> boto3.session.Session:
+    """One session per test process: it keeps the service models it has loaded, so
+    making a client costs milliseconds instead of re-reading the iot model.  Only
+    its cached credentials are forgotten, so each test resolves its own."""
+    if not _SESSION:
+        _SESSION.append(boto3.session.Session())
+    session = _SESSION[0]
+    session._session._credentials = None
+    return session
+
 
 @pytest.fixture
 def make_client(mock: MockIotJobs) -> ClientFactory:
@@ -86,7 +99,7 @@ def make_client(mock: MockIotJobs) -> ClientFactory:
             kwargs.setdefault("aws_access_key_id", account)
             kwargs.setdefault("aws_secret_access_key", "secret")
         kwargs.setdefault("config", NO_RETRY if validate else UNVALIDATED)
-        return boto3.client(service, region_name=region, **kwargs)
+        return _shared_session().client(service, region_name=region, **kwargs)
 
     return make
 
