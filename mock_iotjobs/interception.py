@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import io
 import re
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import botocore.handlers
-import requests
-import responses
+
+if TYPE_CHECKING:
+    import requests
+    import responses
+
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.exceptions import BotoCoreError
 from botocore.httpsession import URLLib3Session
@@ -24,6 +27,10 @@ from botocore.httpsession import URLLib3Session
 from .backend.state import BackendStore
 from .dispatch import serve
 from .protocol.wire import HttpRequest, HttpResponse
+
+if TYPE_CHECKING:
+    import requests
+    import responses
 
 _STORES: List[BackendStore] = []
 
@@ -105,7 +112,7 @@ class _Patches:
 
     def __init__(self) -> None:
         self._original_send: Optional[Callable[..., Any]] = None
-        self._requests_mock: Optional[responses.RequestsMock] = None
+        self._requests_mock: Optional["responses.RequestsMock"] = None
 
     def install(self) -> None:
         original = URLLib3Session.send
@@ -120,7 +127,11 @@ class _Patches:
         URLLib3Session.send = guarded_send  # type: ignore[method-assign]
         self._requests_mock = self._start_responses()
 
-    def _start_responses(self) -> responses.RequestsMock:
+    def _start_responses(self) -> "responses.RequestsMock":
+        # Imported on first activation: requests/responses (and yaml) cost ~170 ms at import.
+        import requests
+        import responses
+
         current_send = requests.adapters.HTTPAdapter.send
         patched_elsewhere = current_send is not responses._real_send
         mock = responses.RequestsMock(
@@ -144,7 +155,7 @@ class _Patches:
             self._original_send = None
 
 
-def _requests_callback(prepared: requests.PreparedRequest) -> Tuple[int, dict, bytes]:
+def _requests_callback(prepared: "requests.PreparedRequest") -> Tuple[int, dict, bytes]:
     store = current_store()
     if store is None:  # pragma: no cover - the mock is only registered while active
         raise NetworkAccessBlocked(url=prepared.url)

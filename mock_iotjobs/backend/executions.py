@@ -178,11 +178,9 @@ class Executions:
         return queued[0] if queued else None
 
     def _view(self, thing_name: str) -> DeviceView:
-        in_progress, queued = self.pending(thing_name)
-        # An execution is (job, execution number): a retry that re-queues a job changes the list.
-        ids = frozenset((e.job_id, e.execution_number) for e in in_progress + queued)
-        first = in_progress[0] if in_progress else (queued[0] if queued else None)
-        return ids, (None if first is None else (first.job_id, first.execution_number))
+        if thing_name not in self.by_thing:
+            return _NO_VIEW  # most things in a large CreateJob had nothing pending
+        return _view_of(*self.pending(thing_name))
 
     @contextlib.contextmanager
     def observe(self, thing_names: Iterable[str], now: Optional[float] = None) -> Iterator[None]:
@@ -193,27 +191,40 @@ class Executions:
         yield
         now = self._backend.now() if now is None else now
         for name, (ids, next_key) in before.items():
-            after_ids, after_next = self._view(name)
+            # One pending scan per thing serves the comparison and both payloads.
+            in_progress, queued = self.pending(name)
+            after_ids, after_next = _view_of(in_progress, queued)
             if after_ids != ids:
-                self._log.to_thing(name, "notify", self._notify_payload(name, now), now)
+                self._log.to_thing(name, "notify", _notify_payload(in_progress, queued, now), now)
             if after_next != next_key:
-                self._log.to_thing(name, "notify-next", self._notify_next_payload(name, now), now)
+                first = in_progress[0] if in_progress else (queued[0] if queued else None)
+                self._log.to_thing(name, "notify-next", _notify_next_payload(first, now), now)
 
-    def _notify_payload(self, thing_name: str, now: float) -> dict:
-        in_progress, queued = self.pending(thing_name)
-        jobs = {}
-        if in_progress:
-            jobs[IN_PROGRESS] = [summary(e) for e in in_progress]
-        if queued:
-            jobs[QUEUED] = [summary(e) for e in queued]
-        return {"jobs": jobs, "timestamp": int(now)}
 
-    def _notify_next_payload(self, thing_name: str, now: float) -> dict:
-        nxt = self.next_for(thing_name)
-        payload: dict = {"timestamp": int(now)}
-        if nxt is not None:
-            payload["execution"] = device_execution(nxt, now, include_document=True)
-        return payload
+_NO_VIEW: DeviceView = (frozenset(), None)
+
+
+def _view_of(in_progress: List[JobExecution], queued: List[JobExecution]) -> DeviceView:
+    # An execution is (job, execution number): a retry that re-queues a job changes the list.
+    ids = frozenset((e.job_id, e.execution_number) for e in in_progress + queued)
+    first = in_progress[0] if in_progress else (queued[0] if queued else None)
+    return ids, (None if first is None else (first.job_id, first.execution_number))
+
+
+def _notify_payload(in_progress: List[JobExecution], queued: List[JobExecution], now: float) -> dict:
+    jobs = {}
+    if in_progress:
+        jobs[IN_PROGRESS] = [summary(e) for e in in_progress]
+    if queued:
+        jobs[QUEUED] = [summary(e) for e in queued]
+    return {"jobs": jobs, "timestamp": int(now)}
+
+
+def _notify_next_payload(first: Optional[JobExecution], now: float) -> dict:
+    payload: dict = {"timestamp": int(now)}
+    if first is not None:
+        payload["execution"] = device_execution(first, now, include_document=True)
+    return payload
 
 
 def _by_seq(execution: JobExecution) -> int:
