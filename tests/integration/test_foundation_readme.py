@@ -26,7 +26,21 @@ def test_quick_start_snippet_runs(index: int, tmp_path: Path) -> None:
     script.write_text(SNIPPETS[index], encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env["AWS_CONFIG_FILE"] = env["AWS_SHARED_CREDENTIALS_FILE"] = str(tmp_path / "none")
-    done = subprocess.run(
-        [sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH", "")]))
+    command = [sys.executable, str(script)]
+    if "iot_jobs_backend" in SNIPPETS[index]:
+        # A pytest snippet: run it as a test file, through the plugin.
+        script.rename(tmp_path / "test_quick_start.py")
+        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_quick_start.py"]
+        if not _plugin_installed():
+            command[4:4] = ["-p", "pytest_plugin.plugin"]
+    done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    if "iot_jobs_backend" in SNIPPETS[index]:
+        assert "1 passed" in done.stdout
+
+
+def _plugin_installed() -> bool:
+    from importlib.metadata import entry_points
+
+    return any(ep.name == "mock_iotjobs" for ep in entry_points(group="pytest11"))
