@@ -10,87 +10,36 @@ from __future__ import annotations
 
 import collections
 import json
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, List
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
+from jobs_support import (  # noqa: F401  (fixtures are used by name)
+    ACCOUNT,
+    COUNT_MEMBERS,
+    CREDS,
+    NO_RETRY,
+    REGION,
+    UNVALIDATED,
+    data,
+    error,
+    execution,
+    iot,
+    job_on,
+    mock,
+    raw_iot,
+    report,
+    thing_arn,
+    things,
+)
 
-from mock_iotjobs import MockIotJobs, mock_iotjobs
+from mock_iotjobs import MockIotJobs
 
-ACCOUNT = "123456789012"
-REGION = "us-east-1"
-NO_RETRY = Config(retries={"max_attempts": 1})
-UNVALIDATED = Config(retries={"max_attempts": 1}, parameter_validation=False)
-CREDS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 DOC = json.dumps({"operation": "update"})
-
-COUNT_MEMBERS = {
-    "QUEUED": "numberOfQueuedThings",
-    "IN_PROGRESS": "numberOfInProgressThings",
-    "SUCCEEDED": "numberOfSucceededThings",
-    "FAILED": "numberOfFailedThings",
-    "REJECTED": "numberOfRejectedThings",
-    "CANCELED": "numberOfCanceledThings",
-    "TIMED_OUT": "numberOfTimedOutThings",
-    "REMOVED": "numberOfRemovedThings",
-}
-
-
-@pytest.fixture(scope="module")
-def iot() -> Any:
-    return boto3.client("iot", region_name=REGION, config=NO_RETRY, **CREDS)
-
-
-@pytest.fixture(scope="module")
-def raw_iot() -> Any:
-    return boto3.client("iot", region_name=REGION, config=UNVALIDATED, **CREDS)
-
-
-@pytest.fixture(scope="module")
-def data() -> Any:
-    return boto3.client("iot-jobs-data", region_name=REGION, config=NO_RETRY, **CREDS)
-
-
-@pytest.fixture(autouse=True)
-def mock() -> Iterator[MockIotJobs]:
-    with mock_iotjobs() as handle:
-        yield handle
-
-
-def thing_arn(name: str) -> str:
-    return f"arn:aws:iot:{REGION}:{ACCOUNT}:thing/{name}"
-
-
-def things(iot: Any, *names: str) -> None:
-    for name in names:
-        iot.create_thing(thingName=name)
-
-
-def job_on(iot: Any, job_id: str, *names: str, **kwargs: Any) -> None:
-    iot.create_job(jobId=job_id, targets=[thing_arn(n) for n in names], document=DOC, **kwargs)
-
-
-def error(excinfo: pytest.ExceptionInfo) -> Dict[str, Any]:
-    response = excinfo.value.response
-    return {
-        "code": response["Error"]["Code"],
-        "message": response["Error"].get("Message", ""),
-        "status": response["ResponseMetadata"]["HTTPStatusCode"],
-    }
-
-
-def execution(iot: Any, job_id: str, thing: str, **kwargs: Any) -> Dict[str, Any]:
-    return iot.describe_job_execution(jobId=job_id, thingName=thing, **kwargs)["execution"]
 
 
 def start(data: Any, thing: str) -> None:
     data.start_next_pending_job_execution(thingName=thing)
-
-
-def report(data: Any, job_id: str, thing: str, status: str, **kwargs: Any) -> None:
-    data.update_job_execution(jobId=job_id, thingName=thing, status=status, **kwargs)
 
 
 def assert_counts_match(iot: Any, job_id: str) -> Dict[str, int]:

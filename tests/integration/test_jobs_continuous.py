@@ -11,76 +11,29 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import json
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, List
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
+from jobs_support import (  # noqa: F401  (fixtures are used by name)
+    ACCOUNT,
+    COUNT_MEMBERS,
+    CREDS,
+    NO_RETRY,
+    REGION,
+    data,
+    error,
+    group,
+    group_arn,
+    iot,
+    mock,
+    thing_arn,
+    things,
+)
 
-from mock_iotjobs import MockIotJobs, mock_iotjobs
+from mock_iotjobs import MockIotJobs
 
-ACCOUNT = "123456789012"
-REGION = "us-east-1"
-NO_RETRY = Config(retries={"max_attempts": 1})
-CREDS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 DOC = json.dumps({"operation": "onboard"})
-
-COUNT_MEMBERS = {
-    "QUEUED": "numberOfQueuedThings",
-    "IN_PROGRESS": "numberOfInProgressThings",
-    "SUCCEEDED": "numberOfSucceededThings",
-    "FAILED": "numberOfFailedThings",
-    "REJECTED": "numberOfRejectedThings",
-    "CANCELED": "numberOfCanceledThings",
-    "TIMED_OUT": "numberOfTimedOutThings",
-    "REMOVED": "numberOfRemovedThings",
-}
-
-
-@pytest.fixture(scope="module")
-def iot() -> Any:
-    return boto3.client("iot", region_name=REGION, config=NO_RETRY, **CREDS)
-
-
-@pytest.fixture(scope="module")
-def data() -> Any:
-    return boto3.client("iot-jobs-data", region_name=REGION, config=NO_RETRY, **CREDS)
-
-
-@pytest.fixture(autouse=True)
-def mock() -> Iterator[MockIotJobs]:
-    with mock_iotjobs() as handle:
-        yield handle
-
-
-def thing_arn(name: str) -> str:
-    return f"arn:aws:iot:{REGION}:{ACCOUNT}:thing/{name}"
-
-
-def group_arn(name: str) -> str:
-    return f"arn:aws:iot:{REGION}:{ACCOUNT}:thinggroup/{name}"
-
-
-def things(iot: Any, *names: str) -> None:
-    for name in names:
-        iot.create_thing(thingName=name)
-
-
-def group(iot: Any, name: str, *members: str, parent: str = "") -> None:
-    kwargs = {"parentGroupName": parent} if parent else {}
-    iot.create_thing_group(thingGroupName=name, **kwargs)
-    for member in members:
-        iot.add_thing_to_thing_group(thingGroupName=name, thingName=member)
-
-
-def error(excinfo: pytest.ExceptionInfo) -> Dict[str, Any]:
-    response = excinfo.value.response
-    return {
-        "code": response["Error"]["Code"],
-        "message": response["Error"].get("Message", ""),
-        "status": response["ResponseMetadata"]["HTTPStatusCode"],
-    }
 
 
 def statuses(iot: Any, job_id: str) -> Dict[str, str]:

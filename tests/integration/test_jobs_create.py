@@ -7,72 +7,31 @@ document rules, unique job ids, and that a refused CreateJob changes nothing.
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, List
 
 import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
+from jobs_support import (  # noqa: F401  (fixtures are used by name)
+    ACCOUNT,
+    CREDS,
+    NO_RETRY,
+    REGION,
+    UNVALIDATED,
+    data,
+    error,
+    group,
+    group_arn,
+    iot,
+    mock,
+    raw_iot,
+    thing_arn,
+    things,
+)
 
-from mock_iotjobs import MockIotJobs, mock_iotjobs
+from mock_iotjobs import MockIotJobs
 
-ACCOUNT = "123456789012"
-REGION = "us-east-1"
-NO_RETRY = Config(retries={"max_attempts": 1})
-UNVALIDATED = Config(retries={"max_attempts": 1}, parameter_validation=False)
-CREDS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 DOC = json.dumps({"operation": "reboot"})
-
-
-@pytest.fixture(scope="module")
-def iot() -> Any:
-    return boto3.client("iot", region_name=REGION, config=NO_RETRY, **CREDS)
-
-
-@pytest.fixture(scope="module")
-def raw_iot() -> Any:
-    """No client-side validation: the mock's own checks answer."""
-    return boto3.client("iot", region_name=REGION, config=UNVALIDATED, **CREDS)
-
-
-@pytest.fixture(scope="module")
-def data() -> Any:
-    return boto3.client("iot-jobs-data", region_name=REGION, config=NO_RETRY, **CREDS)
-
-
-@pytest.fixture(autouse=True)
-def mock() -> Iterator[MockIotJobs]:
-    with mock_iotjobs() as handle:
-        yield handle
-
-
-def thing_arn(name: str, region: str = REGION, account: str = ACCOUNT) -> str:
-    return f"arn:aws:iot:{region}:{account}:thing/{name}"
-
-
-def group_arn(name: str, region: str = REGION, account: str = ACCOUNT) -> str:
-    return f"arn:aws:iot:{region}:{account}:thinggroup/{name}"
-
-
-def things(iot: Any, *names: str) -> None:
-    for name in names:
-        iot.create_thing(thingName=name)
-
-
-def group(iot: Any, name: str, *members: str, parent: str = "") -> None:
-    kwargs = {"parentGroupName": parent} if parent else {}
-    iot.create_thing_group(thingGroupName=name, **kwargs)
-    for member in members:
-        iot.add_thing_to_thing_group(thingGroupName=name, thingName=member)
-
-
-def error(excinfo: pytest.ExceptionInfo) -> Dict[str, Any]:
-    response = excinfo.value.response
-    return {
-        "code": response["Error"]["Code"],
-        "message": response["Error"].get("Message", ""),
-        "status": response["ResponseMetadata"]["HTTPStatusCode"],
-    }
 
 
 def executed_things(iot: Any, job_id: str) -> List[str]:

@@ -10,56 +10,29 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-from typing import Any, Callable, Dict, Iterator, List
+from typing import Any, Callable, Dict, List
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
+from jobs_support import (  # noqa: F401  (fixtures are used by name)
+    ACCOUNT,
+    CREDS,
+    NO_RETRY,
+    REGION,
+    UNVALIDATED,
+    data,
+    group_arn,
+    iot,
+    mock,
+    raw_iot,
+    thing_arn,
+    things,
+)
 
-from mock_iotjobs import MockIotJobs, mock_iotjobs
+from mock_iotjobs import MockIotJobs
 
-ACCOUNT = "123456789012"
-REGION = "us-east-1"
-NO_RETRY = Config(retries={"max_attempts": 1})
-UNVALIDATED = Config(retries={"max_attempts": 1}, parameter_validation=False)
-CREDS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 DOC = json.dumps({"operation": "list"})
 STATUSES = ["QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "TIMED_OUT", "REJECTED", "REMOVED", "CANCELED"]
-
-
-@pytest.fixture(scope="module")
-def iot() -> Any:
-    return boto3.client("iot", region_name=REGION, config=NO_RETRY, **CREDS)
-
-
-@pytest.fixture(scope="module")
-def raw_iot() -> Any:
-    return boto3.client("iot", region_name=REGION, config=UNVALIDATED, **CREDS)
-
-
-@pytest.fixture(scope="module")
-def data() -> Any:
-    return boto3.client("iot-jobs-data", region_name=REGION, config=NO_RETRY, **CREDS)
-
-
-@pytest.fixture(autouse=True)
-def mock() -> Iterator[MockIotJobs]:
-    with mock_iotjobs() as handle:
-        yield handle
-
-
-def thing_arn(name: str) -> str:
-    return f"arn:aws:iot:{REGION}:{ACCOUNT}:thing/{name}"
-
-
-def group_arn(name: str) -> str:
-    return f"arn:aws:iot:{REGION}:{ACCOUNT}:thinggroup/{name}"
-
-
-def things(iot: Any, *names: str) -> None:
-    for name in names:
-        iot.create_thing(thingName=name)
 
 
 def error(excinfo: pytest.ExceptionInfo) -> Dict[str, Any]:
