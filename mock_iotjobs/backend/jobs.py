@@ -3,7 +3,6 @@ completion, and the reaction to things and groups changing."""
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 from ..protocol.errors import (
@@ -16,6 +15,7 @@ from ..protocol.errors import (
 from . import maintenance, policies, rollout
 from . import targets as target_resolution
 from .arns import iot_arn
+from .documents import check_document
 from .executions import Executions
 from .model import (
     CANCELED,
@@ -34,7 +34,6 @@ from .notifications import NotificationLog
 if TYPE_CHECKING:
     from .state import Backend
 
-MAX_DOCUMENT_BYTES = 32 * 1024
 MAX_CONTINUOUS_TARGETS = 100
 MAX_TIMEOUT_MINUTES = 10080
 CONFIG_MEMBERS = (
@@ -69,9 +68,7 @@ class Jobs:
         backend = self._backend
         job_id = p["jobId"]
         if job_id in self.by_id:
-            raise already_exists(
-                f"Job with id {job_id} already exists.", job_id, self.by_id[job_id].arn
-            )
+            raise already_exists(f"Job with id {job_id} already exists.", job_id, self.by_id[job_id].arn)
         spec = dict(p)
         template_arn = p.get("jobTemplateArn")
         if template_arn:
@@ -82,7 +79,7 @@ class Jobs:
         if (document is None) == (source is None):
             raise invalid_request("Exactly one of document or documentSource must be specified.")
         if document is not None:
-            _check_document(document)
+            check_document(document)
         _check_configs(spec)
         things, groups = target_resolution.resolve(backend, p["targets"])
         now = backend.now()
@@ -213,9 +210,7 @@ class Jobs:
         return job
 
     def cancel_executions(self, job: Job, force: bool, now: float) -> None:
-        victims = [
-            e for e in job.latest.values() if e.status == QUEUED or (force and e.status == IN_PROGRESS)
-        ]
+        victims = [e for e in job.latest.values() if e.status == QUEUED or (force and e.status == IN_PROGRESS)]
         with self._executions.observe((e.thing_name for e in victims), now=now):
             for execution in victims:
                 forced = True if execution.status == IN_PROGRESS else None
@@ -293,7 +288,10 @@ class Jobs:
         now = execution.last_updated_at
         if policies.should_retry(job, execution):
             self._executions.create(
-                job, execution.thing_name, execution.thing_arn, now,
+                job,
+                execution.thing_name,
+                execution.thing_arn,
+                now,
                 retry_attempt=execution.retry_attempt + 1,
             )
         self.after_execution_change(job, now=now)
@@ -410,23 +408,10 @@ def _detached(thing_name: str, execution: JobExecution) -> str:
     return f"{thing_name}#deleted-{execution.seq}"
 
 
-def _check_document(document: str) -> None:
-    if len(document.encode("utf-8")) > MAX_DOCUMENT_BYTES:
-        raise invalid_request(f"The job document exceeds the maximum size of {MAX_DOCUMENT_BYTES} bytes.")
-    try:
-        parsed = json.loads(document)
-    except ValueError:
-        raise invalid_request("The job document must be a valid JSON document.") from None
-    if not isinstance(parsed, dict):
-        raise invalid_request("The job document must be a JSON object.")
-
-
 def _check_configs(p: Dict[str, Any]) -> None:
     timeout = (p.get("timeoutConfig") or {}).get("inProgressTimeoutInMinutes")
     if timeout is not None and not 1 <= timeout <= MAX_TIMEOUT_MINUTES:
-        raise invalid_request(
-            f"inProgressTimeoutInMinutes must be between 1 and {MAX_TIMEOUT_MINUTES}; got {timeout}."
-        )
+        raise invalid_request(f"inProgressTimeoutInMinutes must be between 1 and {MAX_TIMEOUT_MINUTES}; got {timeout}.")
     rate = (p.get("jobExecutionsRolloutConfig") or {}).get("maximumPerMinute")
     if rate is not None and rate > 1000:
         raise invalid_request(f"maximumPerMinute must be at most 1000; got {rate}.")

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import copy
-import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 from ..protocol.errors import conflict, invalid_request, not_found
 from .arns import iot_arn
+from .documents import check_document
 
 if TYPE_CHECKING:
     from .state import Backend
 
-MAX_DOCUMENT_BYTES = 32 * 1024
 
 # CreateJobTemplate members kept as given and returned by DescribeJobTemplate.
 CONFIG_MEMBERS = (
@@ -128,7 +127,7 @@ class JobTemplates:
         elif (document is None) == (source is None):
             raise invalid_request("Exactly one of jobArn, document or documentSource must be specified.")
         if document is not None:
-            _check_document(document)
+            check_document(document)
         template = JobTemplate(
             template_id=template_id,
             arn=self.arn_for(template_id),
@@ -161,14 +160,3 @@ class JobTemplates:
         if windows:
             config["maintenanceWindows"] = copy.deepcopy(windows)
         return job.document, job.document_source, config
-
-
-def _check_document(document: str) -> None:
-    if len(document.encode("utf-8")) > MAX_DOCUMENT_BYTES:
-        raise invalid_request(f"The job document exceeds the maximum size of {MAX_DOCUMENT_BYTES} bytes.")
-    try:
-        parsed = json.loads(document)
-    except ValueError:
-        raise invalid_request("The job document must be a valid JSON document.") from None
-    if not isinstance(parsed, dict):
-        raise invalid_request("The job document must be a JSON object.")
