@@ -14,6 +14,7 @@ from typing import Dict, List, Optional
 
 from botocore import xform_name
 
+from .backend.model import Job
 from .backend.notifications import Notification
 from .backend.state import DEFAULT_REGION, Backend, BackendStore, default_account_id
 from .protocol.models import SERVICES, service_model
@@ -111,9 +112,7 @@ class MockIotJobs:
         backend = self.backend(account_id, region)
         with backend.lock:
             backend.apply_due()
-            job = backend.jobs.by_id.get(job_id)
-            if job is None:
-                raise KeyError(f"no job {job_id!r} in {backend.account_id}/{backend.region}")
+            job = _job_or_key_error(backend, job_id)
             return JobView.of(job)
 
     def executions(
@@ -130,9 +129,7 @@ class MockIotJobs:
         backend = self.backend(account_id, region)
         with backend.lock:
             backend.apply_due()
-            job = backend.jobs.by_id.get(job_id)
-            if job is None:
-                raise KeyError(f"no job {job_id!r} in {backend.account_id}/{backend.region}")
+            job = _job_or_key_error(backend, job_id)
             if history:
                 return [ExecutionView.of(e) for runs in job.history.values() for e in runs]
             return [ExecutionView.of(e) for e in job.latest.values()]
@@ -208,3 +205,10 @@ class MockIotJobs:
         The clock keeps its time: advanced time is not taken back.
         """
         self._store.reset()
+
+
+def _job_or_key_error(backend: Backend, job_id: str) -> Job:
+    job = backend.jobs.by_id.get(job_id)
+    if job is None:
+        raise KeyError(f"no job {job_id!r} in {backend.account_id}/{backend.region}")
+    return job
