@@ -218,13 +218,10 @@ class Jobs:
 
     def delete(self, job_id: str, force: bool) -> None:
         job = self.get(job_id)
-        running = job.counts[IN_PROGRESS] > 0
-        if not force and (not job.terminal or running):
-            raise invalid_transition(
-                f"Cannot delete job {job_id} in status {job.status}"
-                + (" with executions in progress" if running else "")
-                + " unless force is true."
-            )
+        # The spec: without force only a job in a terminal state (COMPLETED or
+        # CANCELED) can be deleted, even if a canceled job still has executions running.
+        if not force and not job.terminal:
+            raise invalid_transition(f"Cannot delete job {job_id} in status {job.status} unless force is true.")
         executions = [e for history in job.history.values() for e in history]
         with self._executions.observe({e.thing_name for e in executions}):
             for execution in executions:

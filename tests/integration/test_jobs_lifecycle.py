@@ -397,6 +397,20 @@ def test_delete_terminal_jobs_without_force(iot: Any, data: Any) -> None:
     assert error(excinfo)["code"] == "ResourceNotFoundException"
 
 
+def test_canceled_job_with_a_running_execution_is_deleted_without_force(iot: Any, data: Any) -> None:
+    """The spec: without force, any job in a terminal state (COMPLETED or CANCELED) may be deleted."""
+    things(iot, "busy")
+    job_on(iot, "half", "busy")
+    start(data, "busy")
+    iot.cancel_job(jobId="half")  # no force: the IN_PROGRESS execution keeps running
+    assert execution(iot, "half", "busy")["status"] == "IN_PROGRESS"
+    iot.delete_job(jobId="half")
+    assert iot.list_jobs()["jobs"] == []
+    with pytest.raises(ClientError) as excinfo:
+        report(data, "half", "busy", "SUCCEEDED")
+    assert error(excinfo)["code"] == "ResourceNotFoundException"
+
+
 def test_deleting_one_job_leaves_the_others(iot: Any, data: Any) -> None:
     things(iot, "t")
     job_on(iot, "keep", "t")
