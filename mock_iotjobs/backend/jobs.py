@@ -213,7 +213,8 @@ class Jobs:
         victims = [e for e in job.latest.values() if e.status == QUEUED or (force and e.status == IN_PROGRESS)]
         with self._executions.observe((e.thing_name for e in victims), now=now):
             for execution in victims:
-                forced = True if execution.status == IN_PROGRESS else None
+                # The docs: true when canceled with force=true (whatever the status was).
+                forced = True if force else None
                 self._executions.set_status(execution, CANCELED, now, force_canceled=forced)
 
     def delete(self, job_id: str, force: bool) -> None:

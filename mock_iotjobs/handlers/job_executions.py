@@ -48,7 +48,8 @@ def cancel_job_execution(ctx: Context, p: Params) -> Result:
         raise version_conflict(
             f"Expected version {expected} but found version {execution.version_number}"
         )
-    forced = True if execution.status == IN_PROGRESS else None
+    # The docs: true when canceled with force=true (whatever the status was).
+    forced = True if p.get("force") else None
     details = p.get("statusDetails")
     with backend.executions.observe([execution.thing_name]):
         backend.executions.set_status(

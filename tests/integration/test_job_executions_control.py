@@ -354,3 +354,19 @@ def test_execution_numbers_stay_unique_after_deleting_an_earlier_one(iot: Any, d
     assert numbers == [2, 3]
     assert execution(iot, "j", "t", executionNumber=3)["status"] == "QUEUED"
     assert execution(iot, "j", "t", executionNumber=2)["status"] == "FAILED"
+
+
+def test_force_canceled_marks_every_execution_canceled_with_force(iot: Any, data: Any) -> None:
+    """The docs: forceCanceled is true when the execution was canceled with force=true."""
+    things(iot, "queued", "running", "gentle")
+    job_on(iot, "forced", "queued", "running")
+    start(data, "running")
+    iot.cancel_job(jobId="forced", force=True)
+    assert execution(iot, "forced", "queued")["forceCanceled"] is True
+    assert execution(iot, "forced", "running")["forceCanceled"] is True
+    job_on(iot, "soft", "gentle")
+    iot.cancel_job(jobId="soft")
+    assert "forceCanceled" not in execution(iot, "soft", "gentle")
+    job_on(iot, "one", "gentle")
+    iot.cancel_job_execution(jobId="one", thingName="gentle", force=True)
+    assert execution(iot, "one", "gentle")["forceCanceled"] is True
