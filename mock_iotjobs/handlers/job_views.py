@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+import datetime as dt
+from typing import Any, Dict, List, Optional
 
+from ..backend import maintenance
 from ..backend.executions import seconds_before_timeout
 from ..backend.model import COUNT_MEMBERS, Job, JobExecution
 from .base import compact
@@ -16,8 +18,9 @@ def process_details(job: Job) -> Dict[str, Any]:
     return details
 
 
-def job_description(job: Job) -> Dict[str, Any]:
+def job_description(job: Job, now: float) -> Dict[str, Any]:
     return compact(
+        scheduledJobRollouts=_scheduled_rollouts(job, now),
         jobArn=job.arn,
         jobId=job.job_id,
         targetSelection=job.target_selection,
@@ -37,6 +40,17 @@ def job_description(job: Job) -> Dict[str, Any]:
         isConcurrent=False,
         **job.config,
     )
+
+
+def _scheduled_rollouts(job: Job, now: float) -> Optional[List[Dict[str, str]]]:
+    """The next maintenance-window openings, while the rollout still has things to reach."""
+    if job.terminal or not maintenance.windows(job.config) or not (job.rollout and job.rollout.waiting):
+        return None
+    return [{"startTime": _minute(at)} for at in maintenance.upcoming_starts(job.config, now)]
+
+
+def _minute(epoch: float) -> str:
+    return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M")
 
 
 def job_summary(job: Job, group_id: Optional[str] = None) -> Dict[str, Any]:

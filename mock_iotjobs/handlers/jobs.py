@@ -22,7 +22,7 @@ def create_job(ctx: Context, p: Params) -> Result:
 @operation(IOT, "DescribeJob")
 def describe_job(ctx: Context, p: Params) -> Result:
     job = ctx.backend.jobs.get(p["jobId"])
-    return compact(documentSource=job.document_source, job=job_description(job))
+    return compact(documentSource=job.document_source, job=job_description(job, ctx.backend.now()))
 
 
 @operation(IOT, "GetJobDocument")

@@ -231,3 +231,14 @@ def test_duration_out_of_range_is_refused(make_client, duration):
         create_job(iot, "j", arns, **windows(("cron(0 2 ? * SUN *)", duration)))
     assert excinfo.value.response["Error"]["Code"] == "InvalidRequestException"
     assert iot.list_jobs()["jobs"] == []
+
+
+def test_describe_job_lists_the_next_window_openings(mock, iot, jobs_data):
+    opens = minute_from_now(mock, 10)
+    create_job(iot, "j", make_things(iot, 2), **windows((daily_at(opens), 30)))
+    rollouts = job(iot).get("scheduledJobRollouts")
+    assert rollouts and rollouts[0] == {"startTime": stamp(opens)}
+    assert rollouts[1] == {"startTime": stamp(opens + DAY)}
+    advance_to(mock, opens + MINUTE)
+    assert released(iot) == 2
+    assert "scheduledJobRollouts" not in job(iot)  # nothing left to roll out
