@@ -31,6 +31,7 @@ class ServiceError(Exception):
         self.members = {k: v for k, v in members.items() if v is not None}
 
     def status_for(self, service: str) -> int:
+        """The HTTP status: explicit, else the one ``service``'s model declares for the code."""
         if self.explicit_status is not None:
             return self.explicit_status
         return modeled_status(service, self.code) or _FALLBACK_STATUS.get(self.code, 400)
