@@ -29,7 +29,7 @@ from mock_iotjobs.handlers.base import HANDLERS
 from mock_iotjobs.protocol.models import operation_model
 from mock_iotjobs.protocol.wire import HttpRequest
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "8"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "20"))
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 CONFIG = Config(parameter_validation=False, retries={"max_attempts": 1, "mode": "standard"})
