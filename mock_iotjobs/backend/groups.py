@@ -195,7 +195,8 @@ class ThingGroups:
             )
         if parent is not None:
             if parent not in self.by_name:
-                raise not_found(f"ThingGroup {parent} does not exist")
+                # CreateThingGroup's model declares no ResourceNotFoundException.
+                raise invalid_request(f"Parent thing group {parent} does not exist")
             if len(self.ancestors(parent)) + 2 > MAX_DEPTH:
                 raise invalid_request(
                     f"Cannot create thing group {name}: the maximum depth of a thing group hierarchy is {MAX_DEPTH}."

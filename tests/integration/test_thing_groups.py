@@ -127,11 +127,13 @@ def test_create_with_different_settings_conflicts(iot: Any, kwargs: dict) -> Non
     assert err.value.response["resourceArn"] == group_arn("g")
 
 
-def test_create_under_missing_parent_is_not_found(iot: Any) -> None:
+def test_create_under_missing_parent_is_refused(iot: Any) -> None:
+    # The model gives CreateThingGroup no ResourceNotFoundException: a modeled 400.
     with pytest.raises(ClientError) as err:
         iot.create_thing_group(thingGroupName="child", parentGroupName="ghost")
-    assert error_of(err) == "ResourceNotFoundException"
-    assert status_of(err) == 404
+    assert error_of(err) == "InvalidRequestException"
+    assert status_of(err) == 400
+    assert "ghost" in err.value.response["Error"]["Message"]
     assert iot.list_thing_groups()["thingGroups"] == []
 
 
