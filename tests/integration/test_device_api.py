@@ -2,33 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 import json
 from typing import Any, Dict, List
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
-
-REGION = "us-east-1"
-
-
-@functools.lru_cache(maxsize=None)
-def _client(service: str) -> Any:
-    """One client per service for the whole run: creating clients is the slowest part of a test."""
-    return boto3.client(service, region_name=REGION, aws_access_key_id="AKIDDEVICETESTS", aws_secret_access_key="x",
-                        config=Config(retries={"max_attempts": 1}))
-
-
-@pytest.fixture
-def iot(mock: Any) -> Any:
-    return _client("iot")
-
-
-@pytest.fixture
-def jobs_data(mock: Any) -> Any:
-    return _client("iot-jobs-data")
+from device_support import REGION, _client, iot, jobs_data  # noqa: F401  (fixtures are used by name)
 
 
 def _things(iot: Any, *names: str) -> Dict[str, str]:
@@ -74,8 +53,7 @@ def test_pending_lists_in_progress_then_queued_each_in_creation_order(iot: Any, 
     assert _ids(pending["queuedJobs"]) == ["j1", "j3", "j5"]
     assert all("startedAt" in s for s in pending["inProgressJobs"])
     assert all("startedAt" not in s for s in pending["queuedJobs"])
-    assert set(pending["queuedJobs"][0]) == {"jobId", "queuedAt", "lastUpdatedAt", "versionNumber",
-                                             "executionNumber"}
+    assert set(pending["queuedJobs"][0]) == {"jobId", "queuedAt", "lastUpdatedAt", "versionNumber", "executionNumber"}
 
     assert jobs_data.describe_job_execution(thingName="t", jobId="$next")["execution"]["jobId"] == "j2"
     # StartNext works down the same order.
@@ -110,9 +88,9 @@ def test_start_next_starts_a_queued_execution(iot: Any, jobs_data: Any, mock: An
     queued = jobs_data.describe_job_execution(thingName="t", jobId="j1")["execution"]
     mock.advance_time(seconds=90)
 
-    execution = jobs_data.start_next_pending_job_execution(
-        thingName="t", statusDetails={"phase": "starting"}
-    )["execution"]
+    execution = jobs_data.start_next_pending_job_execution(thingName="t", statusDetails={"phase": "starting"})[
+        "execution"
+    ]
     assert execution["status"] == "IN_PROGRESS"
     assert execution["versionNumber"] == queued["versionNumber"] + 1 == 2
     assert execution["statusDetails"] == {"phase": "starting"}
@@ -222,11 +200,17 @@ def test_describe_includes_the_document_unless_told_not_to(iot: Any, jobs_data: 
     assert explicit["jobDocument"] == '{"doc": true}'
     without = jobs_data.describe_job_execution(thingName="t", jobId="j1", includeJobDocument=False)["execution"]
     assert "jobDocument" not in without
-    next_without = jobs_data.describe_job_execution(thingName="t", jobId="$next",
-                                                    includeJobDocument=False)["execution"]
+    next_without = jobs_data.describe_job_execution(thingName="t", jobId="$next", includeJobDocument=False)["execution"]
     assert "jobDocument" not in next_without
-    assert set(without) == {"jobId", "thingName", "status", "queuedAt", "lastUpdatedAt", "versionNumber",
-                            "executionNumber"}
+    assert set(without) == {
+        "jobId",
+        "thingName",
+        "status",
+        "queuedAt",
+        "lastUpdatedAt",
+        "versionNumber",
+        "executionNumber",
+    }
 
 
 def test_describe_by_execution_number(iot: Any, jobs_data: Any) -> None:
@@ -276,8 +260,9 @@ def test_update_answers_only_what_was_asked_for(iot: Any, jobs_data: Any) -> Non
     _job(iot, "j1", _things(iot, "t")["t"], document='{"d": 1}')
 
     def update(**flags: Any) -> Dict[str, Any]:
-        answer = jobs_data.update_job_execution(thingName="t", jobId="j1", status="IN_PROGRESS",
-                                                statusDetails={"n": "x"}, **flags)
+        answer = jobs_data.update_job_execution(
+            thingName="t", jobId="j1", status="IN_PROGRESS", statusDetails={"n": "x"}, **flags
+        )
         answer.pop("ResponseMetadata")
         return answer
 
@@ -297,9 +282,9 @@ def test_update_increments_the_version_and_honours_expected_version(iot: Any, jo
     _job(iot, "j1", _things(iot, "t")["t"])
     for version in (1, 2, 3):
         mock.advance_time(seconds=10)
-        state = jobs_data.update_job_execution(thingName="t", jobId="j1", status="IN_PROGRESS",
-                                               expectedVersion=version,
-                                               includeJobExecutionState=True)["executionState"]
+        state = jobs_data.update_job_execution(
+            thingName="t", jobId="j1", status="IN_PROGRESS", expectedVersion=version, includeJobExecutionState=True
+        )["executionState"]
         assert state["versionNumber"] == version + 1
     execution = jobs_data.describe_job_execution(thingName="t", jobId="j1")["execution"]
     assert execution["versionNumber"] == 4
@@ -325,15 +310,20 @@ def test_status_details_are_kept_when_omitted_and_replaced_when_given(iot: Any, 
 @pytest.mark.parametrize("status", ["SUCCEEDED", "FAILED", "REJECTED", "IN_PROGRESS"])
 def test_a_device_may_report_each_allowed_status_from_queued(iot: Any, jobs_data: Any, status: str) -> None:
     _job(iot, "j1", _things(iot, "t")["t"])
-    state = jobs_data.update_job_execution(thingName="t", jobId="j1", status=status,
-                                           includeJobExecutionState=True)["executionState"]
+    state = jobs_data.update_job_execution(thingName="t", jobId="j1", status=status, includeJobExecutionState=True)[
+        "executionState"
+    ]
     assert state == {"status": status, "versionNumber": 2}
     control = _control(iot, "j1", "t")
     assert control["status"] == status
     assert ("startedAt" in control) == (status == "IN_PROGRESS")
     counts = iot.describe_job(jobId="j1")["job"]["jobProcessDetails"]
-    member = {"SUCCEEDED": "numberOfSucceededThings", "FAILED": "numberOfFailedThings",
-              "REJECTED": "numberOfRejectedThings", "IN_PROGRESS": "numberOfInProgressThings"}[status]
+    member = {
+        "SUCCEEDED": "numberOfSucceededThings",
+        "FAILED": "numberOfFailedThings",
+        "REJECTED": "numberOfRejectedThings",
+        "IN_PROGRESS": "numberOfInProgressThings",
+    }[status]
     assert counts[member] == 1 and counts["numberOfQueuedThings"] == 0
 
 

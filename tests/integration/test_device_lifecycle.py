@@ -4,34 +4,14 @@ device, executions canceled from the console, counts and completion, and timesta
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from typing import Any, Dict, List
 
-import boto3
 import pytest
 import requests
-from botocore.config import Config
 from botocore.exceptions import ClientError
+from device_support import REGION, _client, iot, jobs_data  # noqa: F401  (fixtures are used by name)
 
-REGION = "us-east-1"
 BASE = f"https://data.jobs.iot.{REGION}.amazonaws.com"
-
-
-@functools.lru_cache(maxsize=None)
-def _client(service: str) -> Any:
-    """One client per service for the whole run: creating clients is the slowest part of a test."""
-    return boto3.client(service, region_name=REGION, aws_access_key_id="AKIDDEVICETESTS", aws_secret_access_key="x",
-                        config=Config(retries={"max_attempts": 1}))
-
-
-@pytest.fixture
-def iot(mock: Any) -> Any:
-    return _client("iot")
-
-
-@pytest.fixture
-def jobs_data(mock: Any) -> Any:
-    return _client("iot-jobs-data")
 
 
 def _things(iot: Any, *names: str) -> Dict[str, str]:
@@ -45,8 +25,7 @@ def _error(raised: Any) -> tuple:
 
 def _counts(iot: Any, job_id: str) -> Dict[str, int]:
     details = iot.describe_job(jobId=job_id)["job"]["jobProcessDetails"]
-    return {k[len("numberOf"):-len("Things")]: v for k, v in details.items()
-            if k.startswith("numberOf") and v}
+    return {k[len("numberOf") : -len("Things")]: v for k, v in details.items() if k.startswith("numberOf") and v}
 
 
 def _pending_ids(jobs_data: Any, thing: str) -> List[str]:
@@ -257,8 +236,9 @@ def test_concurrent_updates_with_the_same_expected_version_let_one_through(iot: 
     def device(n: int) -> None:
         gate.wait()
         try:
-            jobs_data.update_job_execution(thingName="t", jobId="j", status="IN_PROGRESS",
-                                           statusDetails={"writer": str(n)}, expectedVersion=1)
+            jobs_data.update_job_execution(
+                thingName="t", jobId="j", status="IN_PROGRESS", statusDetails={"writer": str(n)}, expectedVersion=1
+            )
             outcomes.append("ok")
         except ClientError as error:
             outcomes.append(error.response["Error"]["Code"])
@@ -279,7 +259,8 @@ def test_deleting_a_thing_removes_its_pending_executions(iot: Any, jobs_data: An
     events_before = len(mock.events())
     iot.delete_thing(thingName="t")
     assert [e.topic for e in mock.events()[events_before:]] == [
-        "$aws/events/jobExecution/j/removed", "$aws/events/job/j/completed"
+        "$aws/events/jobExecution/j/removed",
+        "$aws/events/job/j/completed",
     ]
     assert _counts(iot, "j") == {"Removed": 1}
     with pytest.raises(ClientError) as update:

@@ -7,33 +7,13 @@ DescribeJobExecution ``$next`` would return changes -- not when only its details
 
 from __future__ import annotations
 
-import functools
 from typing import Any, Dict, List, Tuple
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
+from device_support import REGION, _client, iot, jobs_data  # noqa: F401  (fixtures are used by name)
 
-REGION = "us-east-1"
 Message = Tuple[str, Dict[str, Any]]
-
-
-@functools.lru_cache(maxsize=None)
-def _client(service: str) -> Any:
-    """One client per service for the whole run: creating clients is the slowest part of a test."""
-    return boto3.client(service, region_name=REGION, aws_access_key_id="AKIDDEVICETESTS", aws_secret_access_key="x",
-                        config=Config(retries={"max_attempts": 1}))
-
-
-@pytest.fixture
-def iot(mock: Any) -> Any:
-    return _client("iot")
-
-
-@pytest.fixture
-def jobs_data(mock: Any) -> Any:
-    return _client("iot-jobs-data")
 
 
 class Inbox:
@@ -62,14 +42,14 @@ class Inbox:
     def thing(self, thing: str) -> List[Message]:
         """New messages to ``thing`` as (``notify`` | ``notify-next``, payload)."""
         out = []
-        for message in self._all(thing)[self._thing_marks.get(thing, 0):]:
+        for message in self._all(thing)[self._thing_marks.get(thing, 0) :]:
             prefix = f"$aws/things/{thing}/jobs/"
             assert message.topic.startswith(prefix), message.topic
-            out.append((message.topic[len(prefix):], message.payload))
+            out.append((message.topic[len(prefix) :], message.payload))
         return out
 
     def events(self) -> List[Tuple[str, Dict[str, Any]]]:
-        return [(e.topic, e.payload) for e in self._all_events()[self._event_mark:]]
+        return [(e.topic, e.payload) for e in self._all_events()[self._event_mark :]]
 
     def event_topics(self) -> List[str]:
         return [topic for topic, _ in self.events()]
@@ -117,8 +97,13 @@ def test_first_job_notifies_the_list_and_the_next_job(iot: Any, jobs_data: Any, 
     assert (topic1, topic2) == ("notify", "notify-next")
     assert set(notify) == {"jobs", "timestamp"}
     assert notify["jobs"] == {"QUEUED": [_summary(execution)]}
-    assert set(notify["jobs"]["QUEUED"][0]) == {"jobId", "queuedAt", "lastUpdatedAt", "versionNumber",
-                                                "executionNumber"}
+    assert set(notify["jobs"]["QUEUED"][0]) == {
+        "jobId",
+        "queuedAt",
+        "lastUpdatedAt",
+        "versionNumber",
+        "executionNumber",
+    }
     assert set(notify_next) == {"execution", "timestamp"}
     assert notify_next["execution"] == execution
     assert notify_next["execution"]["status"] == "QUEUED"
@@ -242,8 +227,16 @@ def test_finishing_the_next_job(iot: Any, jobs_data: Any, inbox: Inbox, mock: An
     ]
     assert inbox.event_topics() == ["$aws/events/jobExecution/j1/succeeded", "$aws/events/job/j1/completed"]
     execution_event, job_event = [payload for _, payload in inbox.events()]
-    assert set(execution_event) == {"eventType", "eventId", "timestamp", "operation", "jobId", "thingArn",
-                                    "status", "statusDetails"}
+    assert set(execution_event) == {
+        "eventType",
+        "eventId",
+        "timestamp",
+        "operation",
+        "jobId",
+        "thingArn",
+        "status",
+        "statusDetails",
+    }
     assert execution_event["eventType"] == "JOB_EXECUTION"
     assert execution_event["operation"] == "succeeded"
     assert (execution_event["jobId"], execution_event["thingArn"]) == ("j1", arns["t"])
@@ -318,8 +311,12 @@ def test_timing_out_notifies_like_finishing(iot: Any, jobs_data: Any, inbox: Inb
 def test_a_retry_is_a_new_pending_execution(iot: Any, jobs_data: Any, inbox: Inbox, mock: Any) -> None:
     """A retried job re-queues as execution 2: the list gained an execution and the next changed."""
     arn = _things(iot, "t")["t"]
-    iot.create_job(jobId="j", targets=[arn], document="{}",
-                   jobExecutionsRetryConfig={"criteriaList": [{"failureType": "FAILED", "numberOfRetries": 1}]})
+    iot.create_job(
+        jobId="j",
+        targets=[arn],
+        document="{}",
+        jobExecutionsRetryConfig={"criteriaList": [{"failureType": "FAILED", "numberOfRetries": 1}]},
+    )
     jobs_data.start_next_pending_job_execution(thingName="t")
     inbox.mark("t")
     jobs_data.update_job_execution(thingName="t", jobId="j", status="FAILED")
@@ -355,8 +352,7 @@ def test_cancel_job_notifies_and_publishes_canceled_events(iot: Any, jobs_data: 
     assert job_event["jobProcessDetails"]["numberOfCanceledThings"] == 1
 
 
-def test_cancel_without_force_leaves_an_in_progress_device_undisturbed(iot: Any, jobs_data: Any,
-                                                                       inbox: Inbox) -> None:
+def test_cancel_without_force_leaves_an_in_progress_device_undisturbed(iot: Any, jobs_data: Any, inbox: Inbox) -> None:
     _job(iot, "j1", _things(iot, "t")["t"])
     jobs_data.start_next_pending_job_execution(thingName="t")
     inbox.mark("t")
@@ -371,7 +367,8 @@ def test_cancel_with_force_takes_the_in_progress_job_away(iot: Any, jobs_data: A
     inbox.mark("t")
     iot.cancel_job(jobId="j1", force=True)
     assert [(topic, payload.get("jobs", payload.get("execution"))) for topic, payload in inbox.thing("t")] == [
-        ("notify", {}), ("notify-next", None)
+        ("notify", {}),
+        ("notify-next", None),
     ]
     assert inbox.event_topics() == ["$aws/events/jobExecution/j1/canceled", "$aws/events/job/j1/canceled"]
 
@@ -417,12 +414,12 @@ def test_deleting_a_finished_job_tells_the_device_nothing(iot: Any, jobs_data: A
 # --- time-driven releases -----------------------------------------------------------------------
 
 
-def test_a_paced_rollout_tells_each_thing_when_its_execution_is_released(iot: Any, inbox: Inbox,
-                                                                          mock: Any) -> None:
+def test_a_paced_rollout_tells_each_thing_when_its_execution_is_released(iot: Any, inbox: Inbox, mock: Any) -> None:
     arns = _things(iot, "r0", "r1", "r2")
     inbox.mark("r0", "r1", "r2")
-    iot.create_job(jobId="j", targets=list(arns.values()), document="{}",
-                   jobExecutionsRolloutConfig={"maximumPerMinute": 1})
+    iot.create_job(
+        jobId="j", targets=list(arns.values()), document="{}", jobExecutionsRolloutConfig={"maximumPerMinute": 1}
+    )
     told = [name for name in ("r0", "r1", "r2") if inbox.thing(name)]
     assert told == ["r0"]
     mock.advance_time(minutes=1)
