@@ -38,8 +38,9 @@ class Executions:
         self.on_change: Callable[[JobExecution], None] = lambda execution: None
 
     # --- creation and transitions ----------------------------------------
-    def create(self, job: Job, thing_name: str, thing_arn: str, now: float, retry_attempt: int = 0,
-               released: bool = True) -> JobExecution:
+    def create(
+        self, job: Job, thing_name: str, thing_arn: str, now: float, retry_attempt: int = 0
+    ) -> JobExecution:
         history = job.history.setdefault(thing_name, [])
         execution = JobExecution(
             job=job,
@@ -51,7 +52,6 @@ class Executions:
             queued_at=now,
             last_updated_at=now,
             retry_attempt=retry_attempt,
-            released=released,
             history_key=thing_name,
         )
         previous = job.latest.get(thing_name)
@@ -161,8 +161,6 @@ class Executions:
         in_progress: List[JobExecution] = []
         queued: List[JobExecution] = []
         for execution in self.by_thing.get(thing_name, {}).values():
-            if not execution.released:
-                continue
             if execution.status == IN_PROGRESS:
                 in_progress.append(execution)
             elif execution.status == QUEUED:

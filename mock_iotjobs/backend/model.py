@@ -54,8 +54,6 @@ class JobExecution:
     version_number: int = 1
     force_canceled: Optional[bool] = None
     retry_attempt: int = 0
-    # Rollout: an execution not yet released is invisible to the device.
-    released: bool = True
     # Absolute deadlines (epoch seconds) of the in-progress and step timers.
     in_progress_deadline: Optional[float] = None
     step_deadline: Optional[float] = None
@@ -74,7 +72,7 @@ class JobExecution:
 
     @property
     def pending(self) -> bool:
-        return self.status in PENDING and self.released
+        return self.status in PENDING
 
     def deadline(self) -> Optional[float]:
         deadlines = [d for d in (self.in_progress_deadline, self.step_deadline) if d is not None]

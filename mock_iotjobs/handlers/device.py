@@ -27,7 +27,7 @@ def _visible_execution(
     if execution is not None and execution_number is not None and execution.execution_number != execution_number:
         history = execution.job.history.get(thing_name, [])
         execution = next((e for e in history if e.execution_number == execution_number), None)
-    if execution is None or not execution.released:
+    if execution is None:
         raise not_found(f"Job execution of job {job_id} on thing {thing_name} cannot be found.")
     return execution
 

@@ -189,6 +189,6 @@ def _current_state(backend: Backend, params: Params) -> Optional[Dict[str, Any]]
     if params.get("jobId") is None:
         return None
     execution = backend.executions.by_thing.get(params["thingName"], {}).get(params["jobId"])
-    if execution is None or not execution.released:
+    if execution is None:
         return None
     return execution_state(execution)
