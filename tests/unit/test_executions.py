@@ -85,12 +85,15 @@ def test_pending_is_in_progress_then_queued_each_by_creation(backend: Backend, c
     assert backend.executions.next_for("t").job_id == "b"  # type: ignore[union-attr]
 
 
-def test_pending_skips_terminal_and_unreleased_executions(backend: Backend) -> None:
+def test_pending_skips_terminal_executions_and_things_the_rollout_has_not_reached(backend: Backend) -> None:
+    _thing(backend, "first")
     _thing(backend, "t")
-    for job_id in ("a", "b", "c"):
-        _job(backend, job_id, "t")
+    _job(backend, "a", "t")
+    # Paced at one thing a minute: "first" is reached now, "t" still waits (no execution yet).
+    _job(backend, "b", "first", "t", jobExecutionsRolloutConfig={"maximumPerMinute": 1})
+    _job(backend, "c", "t")
     backend.executions.set_status(_execution(backend, "t", "a"), "SUCCEEDED", backend.now())
-    _execution(backend, "t", "b").released = False
+    assert "b" not in backend.executions.by_thing["t"]
     in_progress, queued = backend.executions.pending("t")
     assert in_progress == [] and [e.job_id for e in queued] == ["c"]
     assert backend.executions.next_for("t").job_id == "c"  # type: ignore[union-attr]
