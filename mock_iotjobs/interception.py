@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 
 _STORES: List[BackendStore] = []
 
-IOT_HOST = re.compile(r"^(?:[a-z0-9-]+\.)*iot\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?(?::\d+)?$")
 _IOT_URL = re.compile(r"^https?://(?:[a-z0-9-]+\.)*iot\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?(?::\d+)?/")
 # botocore names events by the hyphenized service id ("IoT Jobs Data Plane"),
 # not by the service name.
