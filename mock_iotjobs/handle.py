@@ -14,8 +14,8 @@ from typing import Dict, List, Optional
 
 from botocore import xform_name
 
-from .backend.model import Job
-from .backend.notifications import Notification
+from .backend.events.notifications import Notification
+from .backend.jobs.model import Job
 from .backend.state import DEFAULT_REGION, Backend, BackendStore, default_account_id
 from .protocol.models import SERVICES, service_model
 from .views import ExecutionView, JobView, ThingView

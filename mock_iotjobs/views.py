@@ -12,11 +12,11 @@ import copy
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple
 
-from .backend.notifications import Notification
+from .backend.events.notifications import Notification
 
 if TYPE_CHECKING:
-    from .backend.model import Job, JobExecution
-    from .backend.registry import Thing
+    from .backend.jobs.model import Job, JobExecution
+    from .backend.registry.things import Thing
 
 __all__ = ["ExecutionView", "JobView", "Notification", "ThingView"]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Dict
 
-from .model import Job, JobExecution
+from .jobs.model import Job, JobExecution
 
 if TYPE_CHECKING:
     from .state import Backend

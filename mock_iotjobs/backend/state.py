@@ -9,14 +9,14 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from ..protocol.errors import ServiceError
 from .clock import Clock
-from .executions import Executions
-from .groups import ThingGroups
-from .jobs import Jobs
-from .notifications import NotificationLog
-from .registry import ThingRegistry
+from .events.notifications import NotificationLog
+from .jobs.executions import Executions
+from .jobs.jobs import Jobs
+from .jobs.templates import JobTemplates
+from .registry.groups import ThingGroups
+from .registry.things import ThingRegistry
 from .scheduler import Scheduler
 from .tags import TagStore
-from .templates import JobTemplates
 
 DEFAULT_ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"

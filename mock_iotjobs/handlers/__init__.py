@@ -1,3 +1,8 @@
-"""Importing this package registers every implemented operation."""
+"""Importing this package registers every implemented operation.
 
-from . import device, endpoint, groups, job_executions, jobs, tags, templates, things  # noqa: F401
+Handlers are split by domain, the same domains as ``backend/``.
+"""
+
+from . import endpoint, tags  # noqa: F401
+from .jobs import device, executions, jobs, templates  # noqa: F401
+from .registry import groups, things  # noqa: F401

@@ -29,7 +29,7 @@ import threading
 import weakref
 from typing import Any, Iterator, List, Optional, Union
 
-from ..backend.notifications import Notification
+from ..backend.events.notifications import Notification
 from ..backend.state import DEFAULT_REGION, Backend, BackendStore, default_account_id
 from ..handle import MockIotJobs
 from .broker import Broker

@@ -17,7 +17,7 @@ import uuid
 from typing import Any, Dict, Optional, Tuple
 
 from .. import handlers  # noqa: F401  (registers every operation)
-from ..backend.executions import execution_state
+from ..backend.jobs.executions import execution_state
 from ..backend.state import Backend, BackendStore
 from ..handlers.base import HANDLERS, Context, Params
 from ..protocol.errors import ServiceError, invalid_request

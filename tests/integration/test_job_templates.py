@@ -13,7 +13,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from mock_iotjobs import MockIotJobs, ServiceError, mock_iotjobs
-from mock_iotjobs.backend.managed_templates import render_managed_template
+from mock_iotjobs.backend.jobs.managed_templates import render_managed_template
 from mock_iotjobs.handlers.base import HANDLERS
 
 ACCOUNT = "123456789012"

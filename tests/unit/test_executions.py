@@ -6,15 +6,15 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
 
-from mock_iotjobs.backend.executions import (
+from mock_iotjobs.backend.events.notifications import Notification, NotificationLog
+from mock_iotjobs.backend.jobs.executions import (
     device_execution,
     device_seconds,
     execution_state,
     seconds_before_timeout,
     summary,
 )
-from mock_iotjobs.backend.model import JobExecution
-from mock_iotjobs.backend.notifications import Notification, NotificationLog
+from mock_iotjobs.backend.jobs.model import JobExecution
 from mock_iotjobs.backend.state import Backend
 
 T0 = 1_700_000_000.75

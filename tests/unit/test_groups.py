@@ -7,7 +7,7 @@ from typing import List, Tuple
 import pytest
 
 from mock_iotjobs.backend.clock import Clock
-from mock_iotjobs.backend.groups import MAX_DEPTH, MAX_GROUPS_PER_THING
+from mock_iotjobs.backend.registry.groups import MAX_DEPTH, MAX_GROUPS_PER_THING
 from mock_iotjobs.backend.state import Backend
 from mock_iotjobs.protocol.errors import ServiceError
 

@@ -1,4 +1,4 @@
-"""The jobs engine on its own (backend/jobs.py, no HTTP): internal invariants under a
+"""The jobs engine on its own (backend/jobs/jobs.py, no HTTP): internal invariants under a
 random mix of everything that changes executions.
 
 After every step: each job's counts equal its latest executions' statuses; the
@@ -17,7 +17,7 @@ from typing import Dict, List, Tuple
 import pytest
 
 from mock_iotjobs.backend.clock import Clock
-from mock_iotjobs.backend.model import (
+from mock_iotjobs.backend.jobs.model import (
     EXECUTION_STATUSES,
     IN_PROGRESS,
     JOB_COMPLETED,

@@ -1,4 +1,4 @@
-"""AWS cron expressions and maintenance windows (backend/maintenance.py)."""
+"""AWS cron expressions and maintenance windows (backend/jobs/maintenance.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import List
 
 import pytest
 
-from mock_iotjobs.backend import maintenance
+from mock_iotjobs.backend.jobs import maintenance
 from mock_iotjobs.protocol.errors import ServiceError
 
 UTC = dt.timezone.utc

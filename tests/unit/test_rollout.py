@@ -1,4 +1,4 @@
-"""Rollout pacing and schedule parsing/validation (backend/rollout.py), without HTTP."""
+"""Rollout pacing and schedule parsing/validation (backend/jobs/rollout.py), without HTTP."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any, Dict, List, Tuple
 
 import pytest
 
-from mock_iotjobs.backend import rollout
+from mock_iotjobs.backend.jobs import rollout
 from mock_iotjobs.protocol.errors import ServiceError
 
 NOW = dt.datetime(2030, 6, 1, 12, 0, tzinfo=dt.timezone.utc).timestamp()

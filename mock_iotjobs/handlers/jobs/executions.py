@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import List, Optional, Tuple
 
-from ..backend.model import IN_PROGRESS, Job, JobExecution
-from ..backend.paging import paginate
-from ..protocol.errors import invalid_transition, not_found, version_conflict
-from ..protocol.models import IOT
-from .base import Context, Params, Result, compact, operation
-from .job_views import execution_description, execution_summary
+from ...backend.jobs.model import IN_PROGRESS, Job, JobExecution
+from ...backend.paging import paginate
+from ...protocol.errors import invalid_transition, not_found, version_conflict
+from ...protocol.models import IOT
+from ..base import Context, Params, Result, compact, operation
+from .views import execution_description, execution_summary
 
 
 def find_execution(job: Job, thing_name: str, execution_number: Optional[int] = None) -> JobExecution:

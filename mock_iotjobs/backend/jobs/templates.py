@@ -6,12 +6,12 @@ import copy
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
-from ..protocol.errors import conflict, invalid_request, not_found
-from .arns import iot_arn
+from ...protocol.errors import conflict, invalid_request, not_found
+from ..arns import iot_arn
 from .documents import check_document
 
 if TYPE_CHECKING:
-    from .state import Backend
+    from ..state import Backend
 
 
 # CreateJobTemplate members kept as given and returned by DescribeJobTemplate.

@@ -6,11 +6,11 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
-from ..protocol.errors import already_exists, not_found, version_conflict
-from .arns import iot_arn
+from ...protocol.errors import already_exists, not_found, version_conflict
+from ..arns import iot_arn
 
 if TYPE_CHECKING:
-    from .state import Backend
+    from ..state import Backend
 
 
 @dataclass

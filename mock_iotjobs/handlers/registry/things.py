@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ..backend.paging import paginate
-from ..protocol.models import IOT
-from .base import Context, Params, Result, compact, operation
+from ...backend.paging import paginate
+from ...protocol.models import IOT
+from ..base import Context, Params, Result, compact, operation
 
 
 @operation(IOT, "CreateThing")

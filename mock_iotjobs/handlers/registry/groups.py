@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ..backend.groups import ThingGroup, thing_from
-from ..backend.paging import paginate
-from ..protocol.models import IOT
-from .base import Context, Params, Result, compact, operation
+from ...backend.paging import paginate
+from ...backend.registry.groups import ThingGroup, thing_from
+from ...protocol.models import IOT
+from ..base import Context, Params, Result, compact, operation
 
 
 def _name_and_arn(group: ThingGroup) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from ..protocol.errors import invalid_request
+from ...protocol.errors import invalid_request
 
 # AWS counts the 32 KB limit in bytes; the model's max (32768) counts characters.
 MAX_DOCUMENT_BYTES = 32 * 1024

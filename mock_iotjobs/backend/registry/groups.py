@@ -13,11 +13,11 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Tuple
 
-from ..protocol.errors import already_exists, invalid_request, not_found, version_conflict
-from .arns import iot_arn
+from ...protocol.errors import already_exists, invalid_request, not_found, version_conflict
+from ..arns import iot_arn
 
 if TYPE_CHECKING:
-    from .state import Backend
+    from ..state import Backend
 
 # AWS quotas: a thing belongs to at most 10 thing groups; hierarchies are at most 7 deep.
 MAX_GROUPS_PER_THING = 10

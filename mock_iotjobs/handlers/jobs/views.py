@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Dict, List, Optional
 
-from ..backend import maintenance
-from ..backend.executions import seconds_before_timeout
-from ..backend.model import COUNT_MEMBERS, Job, JobExecution
-from .base import compact
+from ...backend.jobs import maintenance
+from ...backend.jobs.executions import seconds_before_timeout
+from ...backend.jobs.model import COUNT_MEMBERS, Job, JobExecution
+from ..base import compact
 
 
 def process_details(job: Job) -> Dict[str, Any]:

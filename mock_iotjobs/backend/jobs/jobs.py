@@ -5,16 +5,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
-from ..protocol.errors import (
+from ...protocol.errors import (
     already_exists,
     invalid_request,
     invalid_transition,
     limit_exceeded,
     not_found,
 )
-from . import maintenance, policies, rollout
+from ..arns import iot_arn
+from ..events.notifications import NotificationLog
+from . import maintenance, outcomes, rollout
 from . import targets as target_resolution
-from .arns import iot_arn
 from .documents import check_document
 from .executions import Executions
 from .model import (
@@ -29,10 +30,9 @@ from .model import (
     Job,
     JobExecution,
 )
-from .notifications import NotificationLog
 
 if TYPE_CHECKING:
-    from .state import Backend
+    from ..state import Backend
 
 MAX_CONTINUOUS_TARGETS = 100
 MAX_TIMEOUT_MINUTES = 10080
@@ -284,7 +284,7 @@ class Jobs:
         # The moment of the change, not the clock: a timeout that fell due during a
         # long advance_time is retried (and completes or aborts the job) at its due time.
         now = execution.last_updated_at
-        if policies.should_retry(job, execution):
+        if outcomes.should_retry(job, execution):
             self._executions.create(
                 job,
                 execution.thing_name,
@@ -297,9 +297,9 @@ class Jobs:
     def after_execution_change(self, job: Job, now: Optional[float] = None) -> None:
         """Abort on the abort criteria; complete a SNAPSHOT job once nothing is left to run.
         ``now`` defaults to the clock; timed work passes its own due time."""
-        if job.status == JOB_IN_PROGRESS and policies.abort_criterion_met(job) is not None:
+        if job.status == JOB_IN_PROGRESS and outcomes.abort_criterion_met(job) is not None:
             self.cancel(
-                job.job_id, False, policies.ABORT_REASON_CODE, "Job aborted: abortConfig criteria met.", now=now
+                job.job_id, False, outcomes.ABORT_REASON_CODE, "Job aborted: abortConfig criteria met.", now=now
             )
             return
         if job.status == JOB_IN_PROGRESS and job.target_selection == "SNAPSHOT" and job.unfinished() == 0:

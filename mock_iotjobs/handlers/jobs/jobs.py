@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from ..backend.paging import paginate
-from ..protocol.errors import not_found
-from ..protocol.models import IOT
-from .base import Context, Params, Result, compact, operation
-from .job_views import job_description, job_summary
+from ...backend.paging import paginate
+from ...protocol.errors import not_found
+from ...protocol.models import IOT
+from ..base import Context, Params, Result, compact, operation
+from .views import job_description, job_summary
 
 
 def _created(job_arn: str, job_id: str, description: object) -> Result:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Dict, List, Tuple
 
-from ..protocol.errors import invalid_request, not_found
-from .arns import partition
+from ...protocol.errors import invalid_request, not_found
+from ..arns import partition
 
 if TYPE_CHECKING:
-    from .state import Backend
+    from ..state import Backend
 
 _TARGET = re.compile(r"arn:(aws(?:-cn|-us-gov)?):iot:([a-z0-9-]+):(\d{12}):(thing|thinggroup)/(.+)")
 

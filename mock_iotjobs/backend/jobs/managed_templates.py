@@ -15,8 +15,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 
-from ..protocol.errors import invalid_request, not_found
-from .arns import partition
+from ...protocol.errors import invalid_request, not_found
+from ..arns import partition
 
 _PLACEHOLDER = re.compile(r"\$\{aws:iot:parameter:([A-Za-z0-9_-]+)\}")
 _MANAGED_ARN = re.compile(r"arn:aws(?:-cn|-us-gov)?:iot:[a-z0-9-]+::jobtemplate/([^:/]+)(?::(.+))?")

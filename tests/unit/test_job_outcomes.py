@@ -1,4 +1,4 @@
-"""Retry and abort decisions (backend/policies.py) on plain domain objects."""
+"""Retry and abort decisions (backend/outcomes.py) on plain domain objects."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from typing import Any, Dict, List
 
 import pytest
 
-from mock_iotjobs.backend import policies
-from mock_iotjobs.backend.model import (
+from mock_iotjobs.backend.jobs import outcomes
+from mock_iotjobs.backend.jobs.model import (
     CANCELED,
     FAILED,
     REJECTED,
@@ -57,8 +57,8 @@ def run_history(job: Job, statuses: List[str], thing: str = "t") -> JobExecution
 # --- retries -----------------------------------------------------------------------------------
 def test_no_retry_config_allows_no_retry():
     job = make_job()
-    assert policies.retries_allowed(job, FAILED) == 0
-    assert not policies.should_retry(job, run_history(job, [FAILED]))
+    assert outcomes.retries_allowed(job, FAILED) == 0
+    assert not outcomes.should_retry(job, run_history(job, [FAILED]))
 
 
 @pytest.mark.parametrize(
@@ -73,39 +73,39 @@ def test_no_retry_config_allows_no_retry():
 )
 def test_retries_allowed_per_failure_type(criteria, failed, timed_out):
     job = make_job(jobExecutionsRetryConfig=retries(*criteria))
-    assert policies.retries_allowed(job, FAILED) == failed
-    assert policies.retries_allowed(job, TIMED_OUT) == timed_out
+    assert outcomes.retries_allowed(job, FAILED) == failed
+    assert outcomes.retries_allowed(job, TIMED_OUT) == timed_out
     for never in (REJECTED, CANCELED, REMOVED, SUCCEEDED):
-        assert policies.retries_allowed(job, never) == 0
+        assert outcomes.retries_allowed(job, never) == 0
 
 
 def test_should_retry_counts_earlier_failures_of_the_same_type():
     job = make_job(jobExecutionsRetryConfig=retries(("FAILED", 2)))
-    assert policies.should_retry(job, run_history(job, [FAILED], "a"))
-    assert policies.should_retry(job, run_history(job, [FAILED, FAILED], "b"))
-    assert not policies.should_retry(job, run_history(job, [FAILED, FAILED, FAILED], "c"))
+    assert outcomes.should_retry(job, run_history(job, [FAILED], "a"))
+    assert outcomes.should_retry(job, run_history(job, [FAILED, FAILED], "b"))
+    assert not outcomes.should_retry(job, run_history(job, [FAILED, FAILED, FAILED], "c"))
 
 
 def test_separate_allowances_do_not_share_their_counts():
     job = make_job(jobExecutionsRetryConfig=retries(("FAILED", 1), ("TIMED_OUT", 1)))
-    assert policies.should_retry(job, run_history(job, [FAILED, TIMED_OUT], "a"))
-    assert not policies.should_retry(job, run_history(job, [FAILED, TIMED_OUT, FAILED], "b"))
+    assert outcomes.should_retry(job, run_history(job, [FAILED, TIMED_OUT], "a"))
+    assert not outcomes.should_retry(job, run_history(job, [FAILED, TIMED_OUT, FAILED], "b"))
 
 
 def test_all_shares_its_allowance_between_failures_and_timeouts():
     job = make_job(jobExecutionsRetryConfig=retries(("ALL", 2)))
-    assert policies.should_retry(job, run_history(job, [FAILED, TIMED_OUT], "a"))
-    assert not policies.should_retry(job, run_history(job, [FAILED, TIMED_OUT, FAILED], "b"))
+    assert outcomes.should_retry(job, run_history(job, [FAILED, TIMED_OUT], "a"))
+    assert not outcomes.should_retry(job, run_history(job, [FAILED, TIMED_OUT, FAILED], "b"))
 
 
 def test_only_the_latest_execution_of_a_running_job_is_retried():
     job = make_job(jobExecutionsRetryConfig=retries(("FAILED", 5)))
     latest = run_history(job, [FAILED, FAILED])
     older = job.history["t"][0]
-    assert policies.should_retry(job, latest)
-    assert not policies.should_retry(job, older)
+    assert outcomes.should_retry(job, latest)
+    assert not outcomes.should_retry(job, older)
     job.status = "CANCELED"
-    assert not policies.should_retry(job, latest)
+    assert not outcomes.should_retry(job, latest)
 
 
 # --- abort -------------------------------------------------------------------------------------------
@@ -125,29 +125,29 @@ def with_counts(job: Job, **counts: int) -> Job:
 
 
 def test_no_abort_config_never_aborts():
-    assert policies.abort_criterion_met(with_counts(make_job(), FAILED=10)) is None
+    assert outcomes.abort_criterion_met(with_counts(make_job(), FAILED=10)) is None
 
 
 def test_nothing_executed_never_aborts():
     job = with_counts(make_job(abortConfig=abort(("ALL", 0, 1))), QUEUED=3, IN_PROGRESS=2)
-    assert policies.abort_criterion_met(job) is None
+    assert outcomes.abort_criterion_met(job) is None
 
 
 def test_threshold_and_minimum():
     config = abort(("FAILED", 50, 4))
-    assert policies.abort_criterion_met(with_counts(make_job(abortConfig=config), FAILED=3)) is None  # 3 < 4
-    met = policies.abort_criterion_met(with_counts(make_job(abortConfig=config), FAILED=2, SUCCEEDED=2))
+    assert outcomes.abort_criterion_met(with_counts(make_job(abortConfig=config), FAILED=3)) is None  # 3 < 4
+    met = outcomes.abort_criterion_met(with_counts(make_job(abortConfig=config), FAILED=2, SUCCEEDED=2))
     assert met is not None and met["failureType"] == "FAILED"  # 50% of 4
     below = with_counts(make_job(abortConfig=config), FAILED=2, SUCCEEDED=3)  # 40%
-    assert policies.abort_criterion_met(below) is None
+    assert outcomes.abort_criterion_met(below) is None
 
 
 def test_only_finished_outcomes_are_executed_things():
     config = abort(("FAILED", 50, 2))
     job = with_counts(make_job(abortConfig=config), FAILED=1, QUEUED=5, IN_PROGRESS=5, CANCELED=5, REMOVED=5)
-    assert policies.abort_criterion_met(job) is None  # one executed thing
+    assert outcomes.abort_criterion_met(job) is None  # one executed thing
     job.counts[TIMED_OUT] = 1
-    assert policies.abort_criterion_met(job) is not None  # 1 failed of 2 executed
+    assert outcomes.abort_criterion_met(job) is not None  # 1 failed of 2 executed
 
 
 @pytest.mark.parametrize(
@@ -161,21 +161,21 @@ def test_only_finished_outcomes_are_executed_things():
 )
 def test_failure_types(kind, counts, aborts):
     job = with_counts(make_job(abortConfig=abort((kind, 50, 1))), **counts)
-    assert (policies.abort_criterion_met(job) is not None) is aborts
+    assert (outcomes.abort_criterion_met(job) is not None) is aborts
 
 
 def test_fractional_threshold():
     job = with_counts(make_job(abortConfig=abort(("FAILED", 33.34, 3))), FAILED=1, SUCCEEDED=2)
-    assert policies.abort_criterion_met(job) is None  # 33.33...%
+    assert outcomes.abort_criterion_met(job) is None  # 33.33...%
     job.counts[FAILED] = 2
     job.counts[SUCCEEDED] = 4
-    assert policies.abort_criterion_met(job) is None
+    assert outcomes.abort_criterion_met(job) is None
     job.counts[SUCCEEDED] = 3  # 40%
-    assert policies.abort_criterion_met(job) is not None
+    assert outcomes.abort_criterion_met(job) is not None
 
 
 def test_reason_code_fits_the_model_pattern():
     import re
 
-    assert re.fullmatch(r"[A-Z0-9_]+", policies.ABORT_REASON_CODE)
-    assert len(policies.ABORT_REASON_CODE) <= 128
+    assert re.fullmatch(r"[A-Z0-9_]+", outcomes.ABORT_REASON_CODE)
+    assert len(outcomes.ABORT_REASON_CODE) <= 128

@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, FrozenSet, List, Optional, Set
 
-from ..protocol.errors import invalid_request
+from ...protocol.errors import invalid_request
 
 NEVER = float("inf")
 MINUTE = 60

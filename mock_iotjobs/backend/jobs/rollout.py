@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
-from ..protocol.errors import invalid_request
+from ...protocol.errors import invalid_request
 from . import maintenance
 
 MINUTE = 60.0

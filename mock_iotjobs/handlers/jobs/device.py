@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Optional
 
-from ..backend.executions import CANCEL_STEP_TIMER, device_execution, execution_state, summary
-from ..backend.model import DEVICE_REPORTABLE, IN_PROGRESS, QUEUED, JobExecution
-from ..backend.state import Backend
-from ..protocol.errors import ServiceError, invalid_request, invalid_transition, not_found
-from ..protocol.models import JOBS_DATA
-from .base import Context, Params, Result, compact, operation
+from ...backend.jobs.executions import CANCEL_STEP_TIMER, device_execution, execution_state, summary
+from ...backend.jobs.model import DEVICE_REPORTABLE, IN_PROGRESS, QUEUED, JobExecution
+from ...backend.state import Backend
+from ...protocol.errors import ServiceError, invalid_request, invalid_transition, not_found
+from ...protocol.models import JOBS_DATA
+from ..base import Context, Params, Result, compact, operation
 
 NEXT = "$next"
 MAX_STEP_TIMEOUT_MINUTES = 10080

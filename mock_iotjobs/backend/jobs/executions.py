@@ -11,11 +11,11 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
+from ..events.notifications import NotificationLog
 from .model import IN_PROGRESS, QUEUED, TERMINAL, TIMED_OUT, Job, JobExecution
-from .notifications import NotificationLog
 
 if TYPE_CHECKING:
-    from .state import Backend
+    from ..state import Backend
 
 DeviceView = Tuple[frozenset, Optional[Tuple[str, int]]]
 # UpdateJobExecution's stepTimeoutInMinutes of -1 cancels the current step timer.

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ..backend import managed_templates
-from ..backend.paging import paginate
-from ..protocol.models import IOT
-from .base import Context, Params, Result, compact, operation
+from ...backend.jobs import managed_templates
+from ...backend.paging import paginate
+from ...protocol.models import IOT
+from ..base import Context, Params, Result, compact, operation
 
 
 @operation(IOT, "CreateJobTemplate")
