@@ -16,6 +16,8 @@ from .jobs.templates import JobTemplates
 from .registry.groups import ThingGroups
 from .registry.things import ThingRegistry
 from .scheduler import Scheduler
+from .security.certificates import Certificates
+from .security.policies import Policies
 from .tags import TagStore
 
 DEFAULT_ACCOUNT_ID = "123456789012"
@@ -47,6 +49,8 @@ class Backend:
         self.notifications = NotificationLog()
         self.executions = Executions(self, self.notifications)
         self.jobs = Jobs(self, self.executions, self.notifications)
+        self.certificates = Certificates(self)
+        self.policies = Policies(self)
 
     def next_seq(self) -> int:
         return next(self._seq)

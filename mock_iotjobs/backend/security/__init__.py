@@ -1,0 +1,1 @@
+"""Certificates, CA certificates, IoT policies, thing principals, role aliases."""
