@@ -180,6 +180,27 @@ class MockIotJobs:
                     backend.groups.update_membership(name, add=[group], remove=[])
         return names
 
+    def set_connected(
+        self,
+        thing_name: str,
+        connected: bool = True,
+        *,
+        disconnect_reason: Optional[str] = None,
+        account_id: Optional[str] = None,
+        region: Optional[str] = None,
+    ) -> None:
+        """Record a device connecting or disconnecting, as the MQTT listener does for
+        real connections: fleet indexing's ``connectivity.*`` fields and the dynamic
+        thing groups that query them follow at once.  In-process there is no MQTT
+        connection, so this is how a test says a device is online."""
+        backend = self.backend(account_id, region)
+        with backend.lock:
+            backend.apply_due()
+            if thing_name not in backend.things.by_name:
+                raise KeyError(f"no thing {thing_name!r} in {backend.account_id}/{backend.region}")
+            reason = disconnect_reason or (None if connected else "CLIENT_INITIATED_DISCONNECT")
+            backend.indexing.set_connectivity(thing_name, connected, reason, thing_name)
+
     # --- fault injection and reset -------------------------------------------------
     def fail_next(self, operation: str, error_code: str = "ThrottlingException", times: int = 1) -> None:
         """Make the next ``times`` calls of ``operation`` answer ``error_code``.

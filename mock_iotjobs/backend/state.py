@@ -14,6 +14,7 @@ from .jobs.executions import Executions
 from .jobs.jobs import Jobs
 from .jobs.templates import JobTemplates
 from .registry.groups import ThingGroups
+from .registry.indexing import FleetIndex
 from .registry.things import ThingRegistry
 from .scheduler import Scheduler
 from .security.certificates import Certificates
@@ -44,6 +45,7 @@ class Backend:
         self.scheduler = Scheduler()
         self.things = ThingRegistry(self)
         self.groups = ThingGroups(self)
+        self.indexing = FleetIndex(self)
         self.tags = TagStore()
         self.templates = JobTemplates(self)
         self.notifications = NotificationLog()
@@ -59,6 +61,7 @@ class Backend:
         """Delete a thing; its unfinished job executions are removed with it."""
         thing = self.things.delete(name, expected_version)
         if thing is not None:
+            self.indexing.thing_removed(name)
             self.groups.forget_thing(name)
             self.tags.drop(thing.arn)
             self.jobs.on_thing_deleted(name)
@@ -66,6 +69,11 @@ class Backend:
     def on_group_membership(self, group_name: str, thing_name: str, added: bool) -> None:
         """Called by thing groups: CONTINUOUS jobs follow their groups' members."""
         self.jobs.on_group_membership(group_name, thing_name, added)
+        self.indexing.thing_changed(thing_name)
+
+    def on_thing_changed(self, thing_name: str) -> None:
+        """Called by the registry when a thing is created or updated: fleet indexing follows."""
+        self.indexing.thing_changed(thing_name)
 
     def snapshot(self) -> Dict[str, Any]:
         """All state as plain JSON-ready data (see snapshot.py)."""

@@ -131,6 +131,26 @@ def _scenario(arn: Callable[[str], str]) -> List[Call]:
         ("iot", "DeleteThingGroup", {"thingGroupName": "parent"}),
         ("iot", "DeleteThingGroup", {"thingGroupName": "fleet"}),
         ("iot", "DeleteThing", {"thingName": "t2"}),
+        # Fleet indexing and dynamic thing groups.
+        ("iot", "SearchIndex", {"queryString": "thingName:t*"}),
+        ("iot", "UpdateIndexingConfiguration", {"thingIndexingConfiguration": {
+            "thingIndexingMode": "REGISTRY", "customFields": [{"name": "attributes.a", "type": "Number"}]}}),
+        ("iot", "GetIndexingConfiguration", {}),
+        ("iot", "ListIndices", {}),
+        ("iot", "DescribeIndex", {"indexName": "AWS_Things"}),
+        ("iot", "SearchIndex", {"queryString": "thingName:t* AND NOT attributes.a:2"}),
+        ("iot", "SearchIndex", {"queryString": "thingName:(t1"}),
+        ("iot", "GetStatistics", {"queryString": "*", "aggregationField": "attributes.a"}),
+        ("iot", "GetCardinality", {"queryString": "*", "aggregationField": "thingName"}),
+        ("iot", "GetPercentiles", {"queryString": "*", "aggregationField": "attributes.a"}),
+        ("iot", "GetBucketsAggregation", {"queryString": "*", "aggregationField": "thingName",
+                                          "bucketsAggregationType": {"termsAggregation": {"maxBuckets": 5}}}),
+        ("iot", "GetStatistics", {"queryString": "*", "aggregationField": "attributes.nope"}),
+        ("iot", "CreateDynamicThingGroup", {"thingGroupName": "dyn", "queryString": "attributes.a:1"}),
+        ("iot", "UpdateDynamicThingGroup", {"thingGroupName": "dyn", "queryString": "attributes.a>0"}),
+        ("iot", "ListThingsInThingGroup", {"thingGroupName": "dyn"}),
+        ("iot", "AddThingToThingGroup", {"thingGroupName": "dyn", "thingName": "t3"}),
+        ("iot", "DeleteDynamicThingGroup", {"thingGroupName": "dyn"}),
     ]
     return calls
 

@@ -39,6 +39,14 @@ class ThingGroup:
     # Direct member things → membership sequence number (insertion ordered).
     members: Dict[str, int] = field(default_factory=dict)
     children: List[str] = field(default_factory=list)
+    # Dynamic thing groups: membership follows this fleet-indexing query (see indexing.py).
+    query: Optional[str] = None
+    query_version: Optional[str] = None
+    index_name: Optional[str] = None
+
+    @property
+    def dynamic(self) -> bool:
+        return self.query is not None
 
     def properties(self) -> Dict[str, Any]:
         props: Dict[str, Any] = {}
@@ -197,6 +205,8 @@ class ThingGroups:
             if parent not in self.by_name:
                 # CreateThingGroup's model declares no ResourceNotFoundException.
                 raise invalid_request(f"Parent thing group {parent} does not exist")
+            if self.by_name[parent].dynamic:
+                raise invalid_request(f"Dynamic thing group {parent} cannot be part of a hierarchy.")
             if len(self.ancestors(parent)) + 2 > MAX_DEPTH:
                 raise invalid_request(
                     f"Cannot create thing group {name}: the maximum depth of a thing group hierarchy is {MAX_DEPTH}."

@@ -94,6 +94,7 @@ class ThingRegistry:
             billing_group=billing_group,
         )
         self.by_name[name] = thing
+        self._backend.on_thing_changed(name)
         return thing
 
     def update(
@@ -124,6 +125,7 @@ class ThingRegistry:
         elif type_name is not None:
             thing.type_name = type_name
         thing.version += 1
+        self._backend.on_thing_changed(name)
         return thing
 
     def delete(self, name: str, expected_version: Optional[int] = None) -> Optional[Thing]:

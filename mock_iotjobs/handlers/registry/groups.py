@@ -1,15 +1,36 @@
-"""Static thing group operations (dynamic thing groups are not implemented)."""
+"""Thing group operations (dynamic groups are created, updated and deleted in dynamic_groups.py)."""
 
 from __future__ import annotations
 
 from ...backend.paging import paginate
-from ...backend.registry.groups import ThingGroup, thing_from
+from ...backend.registry.groups import MAX_GROUPS_PER_THING, ThingGroup, ThingGroups, thing_from
+from ...protocol.errors import invalid_request
 from ...protocol.models import IOT
 from ..base import Context, Params, Result, compact, operation
 
 
 def _name_and_arn(group: ThingGroup) -> dict:
     return {"groupName": group.name, "groupArn": group.arn}
+
+
+def _static_only(groups: ThingGroups, names: "list[str]", verb: str) -> None:
+    """Membership of a dynamic group follows its query: AWS refuses to change it by hand."""
+    for name in names:
+        if groups.get(name).dynamic:
+            raise invalid_request(f"Cannot {verb} dynamic thing group {name}.")
+
+
+def _make_room(ctx: Context, thing: str, adding: "list[str]", override: bool) -> "list[str]":
+    """With overrideDynamicGroups, the dynamic groups to leave so a thing at the
+    10-group quota can join static ones (the most recently joined first)."""
+    groups = ctx.backend.groups
+    direct = groups.direct_groups(thing)
+    current = {g.name for _, g in direct}
+    excess = len(current | set(adding)) - MAX_GROUPS_PER_THING
+    if not override or excess <= 0:
+        return []
+    dynamic = [g.name for _, g in reversed(direct) if g.dynamic]
+    return dynamic[:excess]
 
 
 @operation(IOT, "CreateThingGroup")
@@ -41,6 +62,16 @@ def describe_thing_group(ctx: Context, p: Params) -> Result:
             rootToParentThingGroups=groups.root_to_parent(group.name) if group.parent else None,
             creationDate=group.created_at,
         ),
+        **(
+            {
+                "indexName": group.index_name,
+                "queryString": group.query,
+                "queryVersion": group.query_version,
+                "status": "ACTIVE",
+            }
+            if group.dynamic
+            else {}
+        ),
     }
 
 
@@ -52,6 +83,9 @@ def update_thing_group(ctx: Context, p: Params) -> Result:
 
 @operation(IOT, "DeleteThingGroup")
 def delete_thing_group(ctx: Context, p: Params) -> Result:
+    existing = ctx.backend.groups.by_name.get(p["thingGroupName"])
+    if existing is not None and existing.dynamic:
+        raise invalid_request(f"Thing group {existing.name} is dynamic: delete it with DeleteDynamicThingGroup.")
     group = ctx.backend.groups.delete(p["thingGroupName"], p.get("expectedVersion"))
     if group is not None:
         ctx.backend.tags.drop(group.arn)
@@ -70,7 +104,9 @@ def add_thing_to_thing_group(ctx: Context, p: Params) -> Result:
     groups = ctx.backend.groups
     group = groups.resolve(p.get("thingGroupName"), p.get("thingGroupArn"))
     thing = thing_from(ctx.backend, p.get("thingName"), p.get("thingArn"))
-    groups.update_membership(thing, add=[group.name], remove=[])
+    _static_only(groups, [group.name], "add things to")
+    leave = _make_room(ctx, thing, [group.name], bool(p.get("overrideDynamicGroups")))
+    groups.update_membership(thing, add=[group.name], remove=leave)
     return {}
 
 
@@ -79,6 +115,7 @@ def remove_thing_from_thing_group(ctx: Context, p: Params) -> Result:
     groups = ctx.backend.groups
     group = groups.resolve(p.get("thingGroupName"), p.get("thingGroupArn"))
     thing = thing_from(ctx.backend, p.get("thingName"), p.get("thingArn"))
+    _static_only(groups, [group.name], "remove things from")
     groups.update_membership(thing, add=[], remove=[group.name])
     return {}
 
@@ -86,9 +123,12 @@ def remove_thing_from_thing_group(ctx: Context, p: Params) -> Result:
 @operation(IOT, "UpdateThingGroupsForThing")
 def update_thing_groups_for_thing(ctx: Context, p: Params) -> Result:
     thing = thing_from(ctx.backend, p.get("thingName"), None)
-    ctx.backend.groups.update_membership(
-        thing, add=p.get("thingGroupsToAdd") or [], remove=p.get("thingGroupsToRemove") or []
-    )
+    groups = ctx.backend.groups
+    add, remove = p.get("thingGroupsToAdd") or [], p.get("thingGroupsToRemove") or []
+    _static_only(groups, add, "add things to")
+    _static_only(groups, remove, "remove things from")
+    leave = _make_room(ctx, thing, add, bool(p.get("overrideDynamicGroups")))
+    groups.update_membership(thing, add=add, remove=remove + leave)
     return {}
 
 
