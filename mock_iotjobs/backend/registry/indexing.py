@@ -170,8 +170,8 @@ class FleetIndex:
 
     def rebuild(self) -> None:
         self.things = InvertedIndex()
-        for name in self._backend.things.by_name:
-            self.things.put(name, self.thing_document(name))
+        for name, thing in self._backend.things.by_name.items():
+            self.things.put(name, self.thing_document(name), thing.seq)
 
     def search_things(self, query: str) -> Set[str]:
         return self.things.search(_aliased(parse_query(query)))
@@ -261,7 +261,7 @@ class FleetIndex:
         if not self.config.things_on or name not in self._backend.things.by_name:
             return
         doc = self.thing_document(name)
-        self.things.put(name, doc)
+        self.things.put(name, doc, self._backend.things.by_name[name].seq)
         if self.dynamic and not self._applying:
             self._apply_dynamic(name, doc)
 

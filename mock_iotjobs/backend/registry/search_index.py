@@ -85,15 +85,21 @@ class InvertedIndex:
 
     def __init__(self) -> None:
         self.docs: Dict[str, Document] = {}
+        # Name → the thing's creation sequence, for result order without touching the things.
+        self.order: Dict[str, int] = {}
         self._terms: Dict[str, Dict[str, Set[str]]] = {}
         self._numbers: Dict[str, Dict[float, Set[str]]] = {}
         self._sorted: Dict[str, List[float]] = {}
         self._having: Dict[str, Set[str]] = {}
+        # Distinct lower-cased values per field, sorted on demand for prefix queries
+        # (``thingName:dev-00*``); dropped whenever the field's values change.
+        self._sorted_terms: Dict[str, List[str]] = {}
 
     def __len__(self) -> int:
         return len(self.docs)
 
-    def put(self, name: str, doc: Document) -> None:
+    def put(self, name: str, doc: Document, order: int = 0) -> None:
+        self.order[name] = order
         old = self.docs.get(name)
         if old == doc:
             return
@@ -101,6 +107,7 @@ class InvertedIndex:
             self._unpost(name, old)
         self.docs[name] = doc
         for field, values in doc.items():
+            self._sorted_terms.pop(field, None)
             self._having.setdefault(field, set()).add(name)
             terms = self._terms.setdefault(field, {})
             for text in values:
@@ -115,11 +122,13 @@ class InvertedIndex:
 
     def remove(self, name: str) -> None:
         old = self.docs.pop(name, None)
+        self.order.pop(name, None)
         if old is not None:
             self._unpost(name, old)
 
     def _unpost(self, name: str, doc: Document) -> None:
         for field, values in doc.items():
+            self._sorted_terms.pop(field, None)
             _discard(self._having, field, name)
             terms = self._terms.get(field, {})
             for text in values:
@@ -170,6 +179,11 @@ class InvertedIndex:
         for field in fields:
             terms = self._terms.get(field, {})
             if value.wildcard:
+                prefix = value.text[:-1].lower()
+                if value.text.endswith("*") and not any(c in prefix for c in "*?\\"):
+                    for text in self._with_prefix(field, prefix):
+                        found |= terms[text]
+                    continue
                 pattern = _wildcard(value.text)
                 for text, names in terms.items():
                     if pattern.match(text):
@@ -180,6 +194,14 @@ class InvertedIndex:
             if number is not None:
                 found |= self._numbers.get(field, {}).get(number, set())
         return found
+
+    def _with_prefix(self, field: str, prefix: str) -> List[str]:
+        ordered = self._sorted_terms.get(field)
+        if ordered is None:
+            ordered = self._sorted_terms[field] = sorted(self._terms.get(field, {}))
+        start = bisect.bisect_left(ordered, prefix)
+        stop = bisect.bisect_left(ordered, prefix + "\U0010ffff")
+        return ordered[start:stop]
 
     def _range(self, node: Range) -> Set[str]:
         bounds = [v for v in (node.low, node.high) if v is not None]

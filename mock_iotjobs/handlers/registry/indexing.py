@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from ...backend.paging import paginate
+import heapq
+
+from ...backend.paging import decode_token, encode_token, paginate
 from ...backend.registry.aggregations import Aggregations
 from ...backend.registry.indexing import GROUPS_INDEX, THINGS_INDEX
 from ...protocol.errors import invalid_request, not_found
@@ -61,11 +63,15 @@ def search_index(ctx: Context, p: Params) -> Result:
             groups, lambda g: g.seq, size, p.get("nextToken"), f"SearchIndex:{name}:{p['queryString']}", SEARCH_PAGE
         )
         return compact(thingGroups=[index.group_result(g.name) for g in group_page], nextToken=token, things=[])
-    things = backend.things.by_name
-    found = sorted((things[n] for n in index.search_things(p["queryString"])), key=lambda t: t.seq)
-    token_scope = f"SearchIndex:{name}:{p['queryString']}"
-    page, token = paginate(found, lambda t: t.seq, size, p.get("nextToken"), token_scope, SEARCH_PAGE)
-    return compact(things=[index.thing_result(t.name) for t in page], nextToken=token, thingGroups=[])
+    # Only the page is sorted: a query matching much of a large fleet costs what
+    # its result set costs, not a sort of it.
+    order = index.things.order
+    scope = f"SearchIndex:{name}:{p['queryString']}"
+    after = decode_token(scope, p["nextToken"]) if p.get("nextToken") else -1
+    found = [(order[n], n) for n in index.search_things(p["queryString"])]
+    page = heapq.nsmallest(size + 1, (entry for entry in found if entry[0] > after))
+    token = encode_token(scope, page[size - 1][0]) if len(page) > size else None
+    return compact(things=[index.thing_result(n) for _, n in page[:size]], nextToken=token, thingGroups=[])
 
 
 def _check_version(p: Params) -> None:
