@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from botocore import xform_name
 
+from .backend.events.configurations import EVENT_TYPES, check_event_types
 from .backend.events.notifications import Notification
 from .backend.jobs.model import Job
 from .backend.state import DEFAULT_REGION, Backend, BackendStore, default_account_id
@@ -93,11 +94,44 @@ class MockIotJobs:
 
     def events(self, *, account_id: Optional[str] = None, region: Optional[str] = None) -> List[Notification]:
         """The Jobs events published on ``$aws/events/job/...`` and
-        ``$aws/events/jobExecution/...``, oldest first."""
+        ``$aws/events/jobExecution/...``, oldest first.
+
+        As in AWS, an event is published only while its type (``"JOB"``,
+        ``"JOB_EXECUTION"``) is enabled in the event configurations, and every
+        type starts disabled: see :meth:`enable_events`."""
         backend = self.backend(account_id, region)
         with backend.lock:
             backend.apply_due()
             return list(backend.notifications.events)
+
+    def enable_events(
+        self, *event_types: str, account_id: Optional[str] = None, region: Optional[str] = None
+    ) -> None:
+        """Enable event types, as UpdateEventConfigurations would: ``enable_events("JOB",
+        "JOB_EXECUTION")``, or ``enable_events()`` for every type of the model.
+
+        Without ``account_id`` and ``region``, in every account and region of the
+        activation, including those first used later; with either, in that one
+        backend only.  ``ValueError`` for a name that is not an event type."""
+        self._set_events(event_types, True, account_id, region)
+
+    def disable_events(
+        self, *event_types: str, account_id: Optional[str] = None, region: Optional[str] = None
+    ) -> None:
+        """The reverse of :meth:`enable_events` (no names: every type)."""
+        self._set_events(event_types, False, account_id, region)
+
+    def _set_events(
+        self, event_types: Tuple[str, ...], enabled: bool, account_id: Optional[str], region: Optional[str]
+    ) -> None:
+        check_event_types(event_types)
+        types = event_types or EVENT_TYPES
+        if account_id is None and region is None:
+            self._store.set_events_everywhere(types, enabled)
+            return
+        backend = self.backend(account_id, region)
+        with backend.lock:
+            backend.event_configurations.set(types, enabled, backend.now())
 
     # --- read-only views -------------------------------------------------------
     def jobs(self, *, account_id: Optional[str] = None, region: Optional[str] = None) -> List[JobView]:

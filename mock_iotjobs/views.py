@@ -109,7 +109,8 @@ class ExecutionView:
 
 @dataclass(frozen=True)
 class ThingView:
-    """A thing and the thing groups it is a direct member of (in membership order)."""
+    """A thing and the thing groups it is a direct member of (in membership order),
+    its thing type and its billing group (None when it has none)."""
 
     name: str
     arn: str
@@ -117,6 +118,7 @@ class ThingView:
     version: int
     type_name: Optional[str]
     groups: Tuple[str, ...]
+    billing_group: Optional[str] = None
 
     @classmethod
     def of(cls, thing: "Thing", groups: Tuple[str, ...] = ()) -> "ThingView":
@@ -127,4 +129,5 @@ class ThingView:
             version=thing.version,
             type_name=thing.type_name,
             groups=groups,
+            billing_group=thing.billing_group,
         )

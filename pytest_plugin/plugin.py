@@ -7,6 +7,10 @@
 - marker ``@pytest.mark.iot_jobs(region=..., account_id=...)`` on a test,
   class or module; option ``--iot-jobs-region`` (or ini ``iot_jobs_region``)
   for the default region, ``us-east-1`` otherwise.
+- marker ``@pytest.mark.iot_jobs_events`` (every event type) or
+  ``@pytest.mark.iot_jobs_events("JOB", "JOB_EXECUTION")``: the test starts with
+  those event types enabled, so Jobs events are recorded (AWS publishes none
+  until UpdateEventConfigurations enables them).
 
 Each test runs with fake credentials and the chosen region in the
 environment, whatever the machine's own AWS configuration says, so nothing
@@ -31,6 +35,7 @@ if TYPE_CHECKING:
     from mock_iotjobs import MockIotJobs
 
 MARKER = "iot_jobs"
+EVENTS_MARKER = "iot_jobs_events"
 DEFAULT_REGION = "us-east-1"
 FAKE_ACCESS_KEY_ID = "AKIAMOCKIOTJOBS00000"
 FAKE_SECRET_ACCESS_KEY = "mock_iotjobs_secret_access_key"
@@ -57,6 +62,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         f"{MARKER}(region=None, account_id=None): the region and 12-digit account of the "
         "iot_jobs_backend fixture (and the iot_client / iot_jobs_data_client fixtures) for this test.",
+    )
+    config.addinivalue_line(
+        "markers",
+        f"{EVENTS_MARKER}(*event_types): start the iot_jobs_backend fixture with these event types "
+        "(e.g. 'JOB', 'JOB_EXECUTION'; none given: all) enabled, so Jobs events are recorded.",
     )
 
 
@@ -122,6 +132,12 @@ def iot_jobs_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyP
     mock = mock_iotjobs(region=settings.region)
     handle = mock.start()
     try:
+        events = request.node.get_closest_marker(EVENTS_MARKER)
+        if events is not None:
+            try:
+                handle.enable_events(*events.args)
+            except (TypeError, ValueError) as error:
+                raise pytest.UsageError(f"@pytest.mark.{EVENTS_MARKER}: {error}") from None
         yield handle
     finally:
         mock.stop()

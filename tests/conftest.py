@@ -57,9 +57,13 @@ def _no_real_aws_configuration(monkeypatch: pytest.MonkeyPatch, tmp_path_factory
 
 
 @pytest.fixture
-def mock() -> Iterator[MockIotJobs]:
-    """An active mock for the duration of the test."""
+def mock(request: pytest.FixtureRequest) -> Iterator[MockIotJobs]:
+    """An active mock for the duration of the test; ``@pytest.mark.iot_jobs_events(...)``
+    enables event types, as it does for the plugin's ``iot_jobs_backend``."""
     with mock_iotjobs() as handle:
+        events = request.node.get_closest_marker("iot_jobs_events")
+        if events is not None:
+            handle.enable_events(*events.args)
         yield handle
 
 

@@ -92,6 +92,7 @@ def test_a_rollout_runs_to_completion_and_reports_the_failures(
     assert all(e.status_details == {"step": "done", "firmwareVersion": "2.4.1"} for e in succeeded)
 
 
+@pytest.mark.iot_jobs_events("JOB", "JOB_EXECUTION")
 def test_too_many_failures_abort_the_rollout(
     iot_jobs_backend: MockIotJobs, iot_client: Any, iot_jobs_data_client: Any
 ) -> None:

@@ -74,6 +74,11 @@ def snapshot(backend: "Backend") -> Dict[str, Any]:
             }
             for g in groups.values()
         ],
+        "thingTypes": [t.describe() for t in backend.thing_types.by_name.values()],
+        "billingGroups": [
+            {**g.describe(), "members": list(g.members)} for g in backend.billing_groups.by_name.values()
+        ],
+        "eventConfigurations": backend.event_configurations.describe(),
         "jobs": [_job(job) for job in backend.jobs.by_id.values()],
         "jobTemplates": [t.describe() for t in backend.templates.by_id.values()],
         "tags": {arn: dict(tags) for arn, tags in backend.tags.by_arn.items() if tags},

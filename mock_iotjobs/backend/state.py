@@ -5,16 +5,19 @@ from __future__ import annotations
 import itertools
 import os
 import threading
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
 from ..protocol.errors import ServiceError
 from .clock import Clock
+from .events.configurations import EventConfigurations
 from .events.notifications import NotificationLog
 from .jobs.executions import Executions
 from .jobs.jobs import Jobs
 from .jobs.templates import JobTemplates
+from .registry.billing_groups import BillingGroups
 from .registry.groups import ThingGroups
 from .registry.indexing import FleetIndex
+from .registry.thing_types import ThingTypes
 from .registry.things import ThingRegistry
 from .scheduler import Scheduler
 from .security.certificates import Certificates
@@ -48,11 +51,15 @@ class Backend:
         self.indexing = FleetIndex(self)
         self.tags = TagStore()
         self.templates = JobTemplates(self)
-        self.notifications = NotificationLog()
+        # Jobs events are recorded only for the event types enabled here (all start disabled).
+        self.event_configurations = EventConfigurations(clock.now())
+        self.notifications = NotificationLog(self.event_configurations.is_enabled)
         self.executions = Executions(self, self.notifications)
         self.jobs = Jobs(self, self.executions, self.notifications)
         self.certificates = Certificates(self)
         self.policies = Policies(self)
+        self.thing_types = ThingTypes(self)
+        self.billing_groups = BillingGroups(self)
 
     def next_seq(self) -> int:
         return next(self._seq)
@@ -63,6 +70,7 @@ class Backend:
         if thing is not None:
             self.indexing.thing_removed(name)
             self.groups.forget_thing(name)
+            self.billing_groups.forget_thing(thing)
             self.tags.drop(thing.arn)
             self.jobs.on_thing_deleted(name)
 
@@ -100,6 +108,8 @@ class BackendStore:
         self._faults: Dict[str, List[str]] = {}
         # Answer at before-call (see fastpath.py) rather than at before-send.
         self.fast_path = True
+        # Event types the test handle enabled in every account and region (new backends too).
+        self._events_everywhere: Set[str] = set()
 
     def has_fault(self, operation: str) -> bool:
         return bool(self._faults) and operation in self._faults
@@ -129,8 +139,23 @@ class BackendStore:
                 backend = self._backends.get(key)
                 if backend is None:
                     backend = Backend(account_id, region, self.clock)
+                    if self._events_everywhere:
+                        backend.event_configurations.set(self._events_everywhere, True, self.clock.now())
                     self._backends[key] = backend
         return backend
+
+    def set_events_everywhere(self, event_types: Iterable[str], enabled: bool) -> None:
+        """Enable (or disable) event types in every backend, present and future."""
+        types = set(event_types)
+        with self._lock:
+            if enabled:
+                self._events_everywhere |= types
+            else:
+                self._events_everywhere -= types
+            backends = list(self._backends.values())
+        for backend in backends:
+            with backend.lock:
+                backend.event_configurations.set(types, enabled, backend.now())
 
     def all(self) -> Dict[Tuple[str, str], Backend]:
         return dict(self._backends)
@@ -139,3 +164,4 @@ class BackendStore:
         with self._lock:
             self._backends.clear()
             self._faults.clear()
+            self._events_everywhere.clear()

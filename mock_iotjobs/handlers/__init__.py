@@ -4,5 +4,6 @@ Handlers are split by domain, the same domains as ``backend/``.
 """
 
 from . import endpoint, tags  # noqa: F401
+from .events import configurations  # noqa: F401
 from .jobs import device, executions, jobs, templates  # noqa: F401
-from .registry import dynamic_groups, groups, indexing, things  # noqa: F401
+from .registry import billing_groups, dynamic_groups, groups, indexing, thing_types, things  # noqa: F401

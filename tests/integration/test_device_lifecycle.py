@@ -256,6 +256,7 @@ def test_deleting_a_thing_removes_its_pending_executions(iot: Any, jobs_data: An
     arn = _things(iot, "t")["t"]
     iot.create_job(jobId="j", targets=[arn], document="{}")
     jobs_data.start_next_pending_job_execution(thingName="t")
+    mock.enable_events("JOB", "JOB_EXECUTION")
     events_before = len(mock.events())
     iot.delete_thing(thingName="t")
     assert [e.topic for e in mock.events()[events_before:]] == [

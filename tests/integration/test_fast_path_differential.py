@@ -24,7 +24,7 @@ from mock_iotjobs.handlers.base import HANDLERS
 REGION = "us-east-1"
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _TIME_KEYS = {"queuedAt", "startedAt", "lastUpdatedAt", "timestamp", "createdAt", "completedAt",
-              "creationDate", "lastModifiedDate", "approximateSecondsBeforeTimedOut"}
+              "creationDate", "lastModifiedDate", "approximateSecondsBeforeTimedOut", "deprecationDate"}
 
 
 def _mask(value: Any, key: str = "") -> Any:
@@ -151,6 +151,31 @@ def _scenario(arn: Callable[[str], str]) -> List[Call]:
         ("iot", "ListThingsInThingGroup", {"thingGroupName": "dyn"}),
         ("iot", "AddThingToThingGroup", {"thingGroupName": "dyn", "thingName": "t3"}),
         ("iot", "DeleteDynamicThingGroup", {"thingGroupName": "dyn"}),
+        # Thing types, billing groups, event configurations (issue 12).
+        ("iot", "CreateThingType", {"thingTypeName": "lamp", "tags": [{"Key": "k", "Value": "v"}],
+                                    "thingTypeProperties": {"searchableAttributes": ["w"]}}),
+        ("iot", "CreateThingType", {"thingTypeName": "lamp",
+                                    "thingTypeProperties": {"thingTypeDescription": "other"}}),
+        ("iot", "UpdateThingType", {"thingTypeName": "lamp",
+                                    "thingTypeProperties": {"thingTypeDescription": "d"}}),
+        ("iot", "ListThingTypes", {"maxResults": 1}),
+        ("iot", "CreateThing", {"thingName": "t4", "thingTypeName": "lamp"}),
+        ("iot", "CreateThing", {"thingName": "t5", "thingTypeName": "missing"}),
+        ("iot", "DeprecateThingType", {"thingTypeName": "lamp"}),
+        ("iot", "DescribeThingType", {"thingTypeName": "lamp"}),
+        ("iot", "DeleteThingType", {"thingTypeName": "lamp"}),
+        ("iot", "CreateBillingGroup", {"billingGroupName": "bill",
+                                       "billingGroupProperties": {"billingGroupDescription": "b"}}),
+        ("iot", "DescribeBillingGroup", {"billingGroupName": "bill"}),
+        ("iot", "UpdateBillingGroup", {"billingGroupName": "bill", "expectedVersion": 5,
+                                       "billingGroupProperties": {"billingGroupDescription": "c"}}),
+        ("iot", "AddThingToBillingGroup", {"billingGroupName": "bill", "thingName": "t4"}),
+        ("iot", "ListThingsInBillingGroup", {"billingGroupName": "bill"}),
+        ("iot", "ListBillingGroups", {"namePrefixFilter": "bi"}),
+        ("iot", "RemoveThingFromBillingGroup", {"billingGroupArn": arn("billinggroup/bill"), "thingName": "t4"}),
+        ("iot", "DeleteBillingGroup", {"billingGroupName": "bill"}),
+        ("iot", "UpdateEventConfigurations", {"eventConfigurations": {"JOB": {"Enabled": True}}}),
+        ("iot", "DescribeEventConfigurations", {}),
     ]
     return calls
 

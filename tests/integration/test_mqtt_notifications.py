@@ -113,6 +113,7 @@ def test_nothing_is_published_without_a_change(device: PahoDevice, iot_client: A
     assert len(device.on(NOTIFY.format("dev"))) == 1
 
 
+@pytest.mark.iot_jobs_events("JOB", "JOB_EXECUTION")
 def test_jobs_events_reach_subscribers(iot_jobs_mqtt: MqttListener, iot_client: Any) -> None:
     make_thing(iot_client, "evt")
     watcher = PahoDevice(iot_jobs_mqtt.port, "rules-engine")

@@ -15,6 +15,9 @@ from device_support import REGION, _client, iot, jobs_data  # noqa: F401  (fixtu
 
 Message = Tuple[str, Dict[str, Any]]
 
+# AWS publishes Jobs events only for enabled event types; these tests read them.
+pytestmark = pytest.mark.iot_jobs_events("JOB", "JOB_EXECUTION")
+
 
 class Inbox:
     """Reads what was published through the mock's handle, from a mark onwards."""

@@ -117,6 +117,7 @@ def test_notifications_follow_the_device_through_the_job(
     assert "execution" not in fresh[1].payload
 
 
+@pytest.mark.iot_jobs_events("JOB", "JOB_EXECUTION")
 def test_events_are_the_jobs_events_published(
     iot_jobs_backend: MockIotJobs, iot_client: Any, iot_jobs_data_client: Any
 ) -> None:

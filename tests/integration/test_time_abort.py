@@ -68,6 +68,7 @@ def assert_aborted(described: Dict[str, Any]) -> None:
 
 
 # --- threshold reached ---------------------------------------------------------------------
+@pytest.mark.iot_jobs_events("JOB", "JOB_EXECUTION")
 def test_threshold_reached_cancels_the_job_and_its_queued_executions(mock, iot, jobs_data):
     arns = make_things(iot, 5)
     create_job(iot, "j", arns, **abort_config(("FAILED", 50, 2)))

@@ -144,6 +144,7 @@ def test_timed_out_execution_is_terminal_for_the_device(mock, iot, jobs_data):
     assert control_execution(iot, "j", "dev0")["status"] == "TIMED_OUT"
 
 
+@pytest.mark.iot_jobs_events("JOB", "JOB_EXECUTION")
 def test_timeout_notifies_the_device_and_publishes_the_timed_out_event(mock, iot, jobs_data):
     [arn] = make_things(iot, 1)
     create_job(iot, "j", [arn], **TIMEOUT_10)
@@ -396,6 +397,7 @@ def test_job_completed_by_a_timeout_is_stamped_at_the_timeout(mock, iot, jobs_da
     assert abs(described["lastUpdatedAt"].timestamp() - (started + 600)) <= 1
 
 
+@pytest.mark.iot_jobs_events("JOB", "JOB_EXECUTION")
 def test_timeout_notifications_are_stamped_at_the_timeout(mock, iot, jobs_data):
     [arn] = make_things(iot, 1)
     create_job(iot, "j", [arn], **TIMEOUT_10)

@@ -132,6 +132,7 @@ def test_set_status_keeps_counts_versions_and_times(backend: Backend, clock: Fix
 
 
 def test_set_status_publishes_an_event_for_terminal_statuses_only(backend: Backend) -> None:
+    backend.event_configurations.set(["JOB", "JOB_EXECUTION"], True, backend.now())
     arn = _thing(backend, "t")
     _job(backend, "j", "t")
     execution = _execution(backend, "t", "j")

@@ -19,13 +19,21 @@ class Notification:
 
 
 Listener = Callable[[Optional[str], Notification], None]
+# Whether an event type (the payload's ``eventType``: "JOB", "JOB_EXECUTION") is published.
+EventFilter = Callable[[str], bool]
 
 
 class NotificationLog:
     """Records every message, per thing, plus the Jobs events; listeners (e.g. an
-    MQTT broker) are told as each one is published."""
+    MQTT broker) are told as each one is published.
 
-    def __init__(self) -> None:
+    AWS publishes an event only when its type is enabled in the account's event
+    configurations (see ``configurations.py``): ``publishes`` says which are.  The
+    device notifications on ``$aws/things/...`` are not events and always go out.
+    """
+
+    def __init__(self, publishes: Optional[EventFilter] = None) -> None:
+        self.publishes: EventFilter = publishes or (lambda event_type: True)
         self.by_thing: DefaultDict[str, List[Notification]] = defaultdict(list)
         self.events: List[Notification] = []
         self.listeners: List[Listener] = []
@@ -38,6 +46,8 @@ class NotificationLog:
             listener(thing_name, message)
 
     def event(self, topic: str, payload: Dict[str, Any], now: float) -> None:
+        if not self.publishes(str(payload.get("eventType"))):
+            return
         body = {"eventId": str(uuid.uuid4()), "timestamp": int(now), **payload}
         message = Notification(topic, body, now)
         self.events.append(message)

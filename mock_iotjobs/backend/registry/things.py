@@ -6,11 +6,16 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
-from ...protocol.errors import already_exists, not_found, version_conflict
+from ...protocol.errors import already_exists, invalid_request, not_found, version_conflict
 from ..arns import iot_arn
 
 if TYPE_CHECKING:
     from ..state import Backend
+
+# The developer guide: things with a thing type can have up to 50 attributes,
+# things without one up to three.
+MAX_ATTRIBUTES_WITH_TYPE = 50
+MAX_ATTRIBUTES_WITHOUT_TYPE = 3
 
 
 @dataclass
@@ -84,6 +89,10 @@ class ThingRegistry:
                 resource_id=existing.thing_id,
                 resource_arn=existing.arn,
             )
+        if type_name is not None:
+            self._backend.thing_types.check_assignable(type_name)
+        group = self._backend.billing_groups.get(billing_group) if billing_group is not None else None
+        _check_attribute_count(name, attributes, type_name)
         thing = Thing(
             name=name,
             thing_id=str(uuid.uuid4()),
@@ -91,9 +100,10 @@ class ThingRegistry:
             seq=self._backend.next_seq(),
             type_name=type_name,
             attributes=attributes,
-            billing_group=billing_group,
         )
         self.by_name[name] = thing
+        if group is not None:
+            self._backend.billing_groups.add(thing, group, notify=False)
         self._backend.on_thing_changed(name)
         return thing
 
@@ -107,23 +117,32 @@ class ThingRegistry:
     ) -> Thing:
         thing = self.get(name)
         _check_version(thing, expected_version)
+        if remove_type and type_name is not None:
+            raise invalid_request("You cannot specify both thingTypeName and removeThingType.")
+        new_type = thing.type_name
+        if remove_type:
+            new_type = None
+        elif type_name is not None and type_name != thing.type_name:
+            # A type the thing already has stays usable after deprecation ("existing things
+            # associated with the thing type are unchanged"); a new association is refused.
+            self._backend.thing_types.check_assignable(type_name)
+            new_type = type_name
+        attributes = thing.attributes
         if attribute_payload is not None:
             incoming = attribute_payload.get("attributes") or {}
             if attribute_payload.get("merge"):
-                merged = dict(thing.attributes)
+                attributes = dict(thing.attributes)
                 for key, value in incoming.items():
                     # In a merge an empty value deletes the attribute.
                     if value == "":
-                        merged.pop(key, None)
+                        attributes.pop(key, None)
                     else:
-                        merged[key] = value
-                thing.attributes = merged
+                        attributes[key] = value
             else:
-                thing.attributes = {k: v for k, v in incoming.items() if v != ""}
-        if remove_type:
-            thing.type_name = None
-        elif type_name is not None:
-            thing.type_name = type_name
+                attributes = {k: v for k, v in incoming.items() if v != ""}
+        _check_attribute_count(name, attributes, new_type)
+        thing.attributes = attributes
+        thing.type_name = new_type
         thing.version += 1
         self._backend.on_thing_changed(name)
         return thing
@@ -136,6 +155,9 @@ class ThingRegistry:
         _check_version(thing, expected_version)
         del self.by_name[name]
         return thing
+
+    def count_of_type(self, type_name: str) -> int:
+        return sum(1 for thing in self.by_name.values() if thing.type_name == type_name)
 
     def listing(
         self,
@@ -159,6 +181,15 @@ class ThingRegistry:
                         continue
             result.append(thing)
         return result
+
+
+def _check_attribute_count(name: str, attributes: Dict[str, str], type_name: Optional[str]) -> None:
+    limit = MAX_ATTRIBUTES_WITH_TYPE if type_name is not None else MAX_ATTRIBUTES_WITHOUT_TYPE
+    if len(attributes) > limit:
+        kind = "with a thing type" if type_name is not None else "without a thing type"
+        raise invalid_request(
+            f"Thing {name} would have {len(attributes)} attributes; a thing {kind} can have at most {limit}."
+        )
 
 
 def _check_version(thing: Thing, expected: Optional[int]) -> None:

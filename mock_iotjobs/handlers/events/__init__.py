@@ -1,0 +1,1 @@
+"""Handlers of the account's event configurations."""

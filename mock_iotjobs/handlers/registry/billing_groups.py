@@ -1,0 +1,78 @@
+"""Billing group operations."""
+
+from __future__ import annotations
+
+from ...backend.paging import paginate
+from ...backend.registry.groups import thing_from
+from ...protocol.models import IOT
+from ..base import Context, Params, Result, compact, operation
+
+
+@operation(IOT, "CreateBillingGroup")
+def create_billing_group(ctx: Context, p: Params) -> Result:
+    backend = ctx.backend
+    name = p["billingGroupName"]
+    tags = p.get("tags") or []
+    if tags and name not in backend.billing_groups.by_name:
+        # CreateBillingGroup models no LimitExceededException: too many tags is a bad request.
+        backend.tags.check(backend.billing_groups.arn_for(name), tags, "InvalidRequestException")
+    group, created = backend.billing_groups.create(name, p.get("billingGroupProperties"))
+    if created and tags:
+        backend.tags.set(group.arn, tags, "InvalidRequestException")
+    return {"billingGroupName": group.name, "billingGroupArn": group.arn, "billingGroupId": group.group_id}
+
+
+@operation(IOT, "DescribeBillingGroup")
+def describe_billing_group(ctx: Context, p: Params) -> Result:
+    return ctx.backend.billing_groups.get(p["billingGroupName"]).describe()
+
+
+@operation(IOT, "UpdateBillingGroup")
+def update_billing_group(ctx: Context, p: Params) -> Result:
+    group = ctx.backend.billing_groups.update(
+        p["billingGroupName"], p["billingGroupProperties"], p.get("expectedVersion")
+    )
+    return {"version": group.version}
+
+
+@operation(IOT, "DeleteBillingGroup")
+def delete_billing_group(ctx: Context, p: Params) -> Result:
+    group = ctx.backend.billing_groups.delete(p["billingGroupName"], p.get("expectedVersion"))
+    if group is not None:
+        ctx.backend.tags.drop(group.arn)
+    return {}
+
+
+@operation(IOT, "ListBillingGroups")
+def list_billing_groups(ctx: Context, p: Params) -> Result:
+    groups = ctx.backend.billing_groups.listing(p.get("namePrefixFilter"))
+    page, token = paginate(groups, lambda g: g.seq, p.get("maxResults"), p.get("nextToken"), "ListBillingGroups", 250)
+    return compact(billingGroups=[{"groupName": g.name, "groupArn": g.arn} for g in page], nextToken=token)
+
+
+@operation(IOT, "AddThingToBillingGroup")
+def add_thing_to_billing_group(ctx: Context, p: Params) -> Result:
+    backend = ctx.backend
+    group = backend.billing_groups.resolve(p.get("billingGroupName"), p.get("billingGroupArn"))
+    thing = backend.things.get(thing_from(backend, p.get("thingName"), p.get("thingArn")))
+    backend.billing_groups.add(thing, group)
+    return {}
+
+
+@operation(IOT, "RemoveThingFromBillingGroup")
+def remove_thing_from_billing_group(ctx: Context, p: Params) -> Result:
+    backend = ctx.backend
+    group = backend.billing_groups.resolve(p.get("billingGroupName"), p.get("billingGroupArn"))
+    thing = backend.things.get(thing_from(backend, p.get("thingName"), p.get("thingArn")))
+    backend.billing_groups.remove(thing, group)
+    return {}
+
+
+@operation(IOT, "ListThingsInBillingGroup")
+def list_things_in_billing_group(ctx: Context, p: Params) -> Result:
+    name = p["billingGroupName"]
+    members = ctx.backend.billing_groups.members_keyed(name)
+    page, token = paginate(
+        members, lambda m: m[0], p.get("maxResults"), p.get("nextToken"), f"ListThingsInBillingGroup:{name}", 250
+    )
+    return compact(things=[thing for _, thing in page], nextToken=token)
