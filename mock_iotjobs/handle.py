@@ -17,6 +17,7 @@ from botocore import xform_name
 from .backend.events.configurations import EVENT_TYPES, check_event_types
 from .backend.events.notifications import Notification
 from .backend.jobs.model import Job
+from .backend.registry.things import MAX_ATTRIBUTES_WITHOUT_TYPE
 from .backend.state import DEFAULT_REGION, Backend, BackendStore, default_account_id
 from .protocol.models import SERVICES, service_model
 from .views import ExecutionView, JobView, ThingView
@@ -199,6 +200,8 @@ class MockIotJobs:
         """
         if n < 0:
             raise ValueError("n must be zero or more")
+        if attributes is not None and len(attributes) > MAX_ATTRIBUTES_WITHOUT_TYPE:
+            raise ValueError(f"a thing without a thing type can have at most {MAX_ATTRIBUTES_WITHOUT_TYPE} attributes")
         names = [f"{prefix}-{i:04d}" for i in range(n)]
         for name in names[:1] + names[-1:] + ([group] if group is not None else []):
             if not _NAME.fullmatch(name):

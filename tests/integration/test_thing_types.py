@@ -363,3 +363,9 @@ def test_snapshot_lists_thing_types(iot: Any, mock: MockIotJobs) -> None:
     assert dumped["thingTypeMetadata"]["deprecated"] is True
     assert isinstance(dumped["thingTypeMetadata"]["deprecationDate"], float)
     assert isinstance(dt.datetime.fromtimestamp(dumped["thingTypeMetadata"]["creationDate"]), dt.datetime)
+
+
+def test_create_fleet_keeps_to_the_attribute_limit(mock: MockIotJobs) -> None:
+    with pytest.raises(ValueError, match="at most 3 attributes"):
+        mock.create_fleet(2, attributes={k: "1" for k in "abcd"})
+    assert mock.things() == []
