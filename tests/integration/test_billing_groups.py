@@ -259,3 +259,24 @@ def test_snapshot_lists_billing_groups_with_members(iot: Any, mock: MockIotJobs)
     [dumped] = mock.backend().snapshot()["billingGroups"]
     assert (dumped["billingGroupName"], dumped["members"], dumped["version"]) == ("g", ["t"], 1)
     assert mock.backend().snapshot()["things"][0]["billingGroupName"] == "g"
+
+
+def test_fleet_indexing_follows_billing_group_membership(iot: Any) -> None:
+    """The index's thingGroupNames holds the billing group too: every membership change reaches it."""
+    iot.update_indexing_configuration(thingIndexingConfiguration={"thingIndexingMode": "REGISTRY"})
+
+    def indexed(query: str) -> List[str]:
+        return [t["thingName"] for t in iot.search_index(queryString=query)["things"]]
+
+    iot.create_billing_group(billingGroupName="one")
+    iot.create_billing_group(billingGroupName="two")
+    iot.create_thing(thingName="a", billingGroupName="one")
+    iot.create_thing(thingName="b")
+    iot.add_thing_to_billing_group(billingGroupName="one", thingName="b")
+    assert indexed("thingGroupNames:one") == ["a", "b"]
+    iot.add_thing_to_billing_group(billingGroupName="two", thingName="b")
+    assert (indexed("thingGroupNames:one"), indexed("thingGroupNames:two")) == (["a"], ["b"])
+    iot.remove_thing_from_billing_group(billingGroupName="two", thingName="b")
+    assert indexed("thingGroupNames:two") == []
+    iot.delete_billing_group(billingGroupName="one")
+    assert indexed("thingGroupNames:one") == []

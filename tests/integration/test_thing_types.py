@@ -369,3 +369,13 @@ def test_create_fleet_keeps_to_the_attribute_limit(mock: MockIotJobs) -> None:
     with pytest.raises(ValueError, match="at most 3 attributes"):
         mock.create_fleet(2, attributes={k: "1" for k in "abcd"})
     assert mock.things() == []
+
+
+def test_fleet_indexing_follows_the_thing_type(iot: Any) -> None:
+    iot.update_indexing_configuration(thingIndexingConfiguration={"thingIndexingMode": "REGISTRY"})
+    iot.create_thing_type(thingTypeName="lamp")
+    iot.create_thing(thingName="a", thingTypeName="lamp")
+    iot.create_thing(thingName="b")
+    iot.update_thing(thingName="b", thingTypeName="lamp")
+    iot.update_thing(thingName="a", removeThingType=True)
+    assert [t["thingName"] for t in iot.search_index(queryString="thingTypeName:lamp")["things"]] == ["b"]
