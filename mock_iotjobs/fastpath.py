@@ -20,13 +20,14 @@ import botocore.handlers
 from botocore.awsrequest import AWSResponse
 from botocore.model import OperationModel
 from botocore.parsers import ResponseParser, create_parser
+from botocore.response import StreamingBody
 
 from .dispatch import serve
 from .interception import current_store, to_aws_response
 from .protocol.wire import HttpRequest
 
 # botocore names events by the hyphenized service id: "iot-jobs-data-plane", not "iot-jobs-data".
-_EVENT_SERVICES = ("iot", "iot-jobs-data-plane")
+_EVENT_SERVICES = ("iot", "iot-jobs-data-plane", "iot-data-plane")
 _OUR_EVENTS = tuple(f"before-call.{name}." for name in _EVENT_SERVICES)
 
 
@@ -52,6 +53,10 @@ def _parse(http: AWSResponse, model: OperationModel, events: Any) -> Dict[str, A
         "body": http.content,
         "context": {"operation_name": model.name},
     }
+    if model.has_streaming_output and http.status_code < 300:
+        # A streaming payload (iot-data's shadow documents) reaches the caller as a
+        # StreamingBody, exactly as botocore's endpoint hands it over on the wire.
+        response["body"] = StreamingBody(http.raw, http.headers.get("content-length"))
     # Hooks on before-parse (e.g. to read the raw body) still see every answer.
     customized: Dict[str, Any] = {}
     if events is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from botocore import xform_name
 
@@ -177,6 +177,41 @@ class MockIotJobs:
             return [
                 ThingView.of(thing, tuple(group.name for _, group in backend.groups.direct_groups(thing.name)))
                 for thing in backend.things.by_name.values()
+            ]
+
+    def shadow(
+        self,
+        thing_name: str,
+        shadow_name: str = "",
+        *,
+        account_id: Optional[str] = None,
+        region: Optional[str] = None,
+    ) -> Optional[Dict[str, Any]]:
+        """A copy of the shadow document GetThingShadow would answer (``state``,
+        ``metadata``, ``version``, ``timestamp``), or None when there is none.
+        ``shadow_name`` "" is the classic shadow."""
+        backend = self.backend(account_id, region)
+        with backend.lock:
+            shadow = backend.shadows.live.get((thing_name, shadow_name))
+            return shadow.document() if shadow is not None else None
+
+    def messages(
+        self,
+        topic_filter: str = "#",
+        *,
+        account_id: Optional[str] = None,
+        region: Optional[str] = None,
+    ) -> List[Notification]:
+        """The messages published on shadow topics and through ``iot-data`` Publish whose
+        topic matches ``topic_filter`` (MQTT wildcards; the default ``#`` takes
+        every message, ``$aws/...`` ones included), oldest first.  Jobs
+        notifications and events have their own methods."""
+        from .mqtt.topics import matches
+
+        backend = self.backend(account_id, region)
+        with backend.lock:
+            return [
+                m for m in backend.notifications.messages if topic_filter == "#" or matches(topic_filter, m.topic)
             ]
 
     # --- seeding -----------------------------------------------------------------

@@ -37,13 +37,13 @@ _STORES: List[BackendStore] = []
 _IOT_URL = re.compile(r"^https?://(?:[a-z0-9-]+\.)*iot\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?(?::\d+)?/")
 # botocore names events by the hyphenized service id ("IoT Jobs Data Plane"),
 # not by the service name.
-_OUR_EVENTS = ("before-send.iot.", "before-send.iot-jobs-data-plane.")
+_OUR_EVENTS = ("before-send.iot.", "before-send.iot-jobs-data-plane.", "before-send.iot-data-plane.")
 
 
 class NetworkAccessBlocked(BotoCoreError):
     fmt = (
         "mock_iotjobs is active and refused a request to {url}: only AWS IoT "
-        "(iot, iot-jobs-data) is mocked, and nothing may reach the network. "
+        "(iot, iot-jobs-data, iot-data) is mocked, and nothing may reach the network. "
         "Activate a mock for that service too (e.g. moto's mock_aws)."
     )
 

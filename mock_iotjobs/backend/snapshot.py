@@ -86,5 +86,11 @@ def snapshot(backend: "Backend") -> Dict[str, Any]:
             thing: len(messages) for thing, messages in backend.notifications.by_thing.items()
         },
         "events": len(backend.notifications.events),
+        "shadows": [
+            {"thingName": thing, "shadowName": name or None, **shadow.document()}
+            for (thing, name), shadow in backend.shadows.live.items()
+        ],
+        "retainedMessages": [m.topic for m in backend.retained.listing()],
+        "indexing": backend.indexing.describe_configuration(),
         "pendingTimers": backend.scheduler.pending(),
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import os
 import threading
-from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
 
 from ..protocol.errors import ServiceError
 from .clock import Clock
@@ -22,6 +22,8 @@ from .registry.things import ThingRegistry
 from .scheduler import Scheduler
 from .security.certificates import Certificates
 from .security.policies import Policies
+from .shadows.messages import RetainedMessages
+from .shadows.store import ShadowStore
 from .tags import TagStore
 
 DEFAULT_ACCOUNT_ID = "123456789012"
@@ -60,6 +62,10 @@ class Backend:
         self.policies = Policies(self)
         self.thing_types = ThingTypes(self)
         self.billing_groups = BillingGroups(self)
+        self.shadows = ShadowStore(self)
+        self.retained = RetainedMessages()
+        # MQTT client id -> how to drop its connection (kept by the MQTT listener).
+        self.connections: Dict[str, Callable[[bool, bool], None]] = {}
 
     def next_seq(self) -> int:
         return next(self._seq)
@@ -77,6 +83,10 @@ class Backend:
     def on_group_membership(self, group_name: str, thing_name: str, added: bool) -> None:
         """Called by thing groups: CONTINUOUS jobs follow their groups' members."""
         self.jobs.on_group_membership(group_name, thing_name, added)
+        self.indexing.thing_changed(thing_name)
+
+    def on_shadow_changed(self, thing_name: str) -> None:
+        """Called by the shadow store: fleet indexing's shadow fields follow."""
         self.indexing.thing_changed(thing_name)
 
     def on_thing_changed(self, thing_name: str) -> None:

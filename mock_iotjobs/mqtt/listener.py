@@ -177,9 +177,10 @@ class MqttListener:
 
     def _on_notification(self, thing_name: Optional[str], message: Notification) -> None:
         """Called by the engine (any thread, under the backend's lock) for each message."""
-        data = json.dumps(message.payload, separators=(",", ":")).encode()
+        payload = message.payload
+        data = payload if isinstance(payload, bytes) else json.dumps(payload, separators=(",", ":")).encode()
         try:
-            self._loop.call_soon_threadsafe(self._broker.route, message.topic, data, 1)
+            self._loop.call_soon_threadsafe(self._broker.route, message.topic, data, message.qos)
         except RuntimeError:  # the loop has closed: the listener is stopping
             pass
 

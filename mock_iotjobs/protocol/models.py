@@ -1,4 +1,4 @@
-"""Access to botocore's service models for the two services we serve.
+"""Access to botocore's service models for the services we serve.
 
 The models are loaded once per process; everything else in ``protocol/``
 derives its tables from them, so adding an operation never means writing
@@ -14,7 +14,8 @@ from botocore.model import OperationModel, ServiceModel
 
 IOT = "iot"
 JOBS_DATA = "iot-jobs-data"
-SERVICES = (IOT, JOBS_DATA)
+DATA = "iot-data"
+SERVICES = (IOT, JOBS_DATA, DATA)
 
 
 @functools.lru_cache(maxsize=None)
@@ -24,7 +25,7 @@ def _loader() -> Loader:
 
 @functools.lru_cache(maxsize=None)
 def service_model(service: str) -> ServiceModel:
-    """The botocore model of ``service`` (``iot`` or ``iot-jobs-data``)."""
+    """The botocore model of ``service`` (``iot``, ``iot-jobs-data`` or ``iot-data``)."""
     data = _loader().load_service_model(service, "service-2")
     return ServiceModel(data, service_name=service)
 

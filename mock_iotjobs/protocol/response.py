@@ -103,6 +103,8 @@ class OutputPlan:
     headers: List[Tuple[str, str]]
     status_member: Optional[str]
     converter: Optional[Converter]
+    # A member sent as the raw body (iot-data's shadow documents), not inside a JSON object.
+    payload_member: Optional[str] = None
 
 
 @functools.lru_cache(maxsize=None)
@@ -120,6 +122,9 @@ def output_plan(service: str, operation: str) -> OutputPlan:
             headers.append((name, member.serialization.get("name", name)))
         elif location == "statusCode":
             status_member = name
+    payload = shape.serialization.get("payload")
+    if payload is not None:
+        return OutputPlan(status, headers, status_member, None, payload)
     builder = _BUILDERS.setdefault(service, _PlanBuilder())
     return OutputPlan(status, headers, status_member, builder.build(shape))
 
@@ -145,6 +150,10 @@ def success(service: str, operation: str, result: Optional[Dict[str, Any]], requ
                 headers[wire] = str(value)
         if plan.status_member and plan.status_member in document:
             status = int(document.pop(plan.status_member))
+    if plan.payload_member is not None:
+        raw = document.get(plan.payload_member)
+        body = raw if isinstance(raw, bytes) else (_json(raw) if raw is not None else b"")
+        return HttpResponse(status, headers, body)
     if plan.converter is not None:
         document = plan.converter(document)
     return HttpResponse(status, headers, _json(document))

@@ -16,7 +16,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, MapAdapter, Rule
 
 from .errors import UnknownOperationError
-from .models import IOT, JOBS_DATA, service_model
+from .models import DATA, IOT, JOBS_DATA, service_model
 
 _LABEL = re.compile(r"\{([A-Za-z0-9_]+)(\+?)\}")
 
@@ -44,23 +44,35 @@ def _adapter(service: str) -> MapAdapter:
 
 def route(service: str, method: str, path: str) -> Tuple[str, Dict[str, str]]:
     """Return the operation name and its (decoded) URI labels."""
+    # An encoded slash belongs to its label (iot-data's /topics/{topic}): keep it out
+    # of the path's segments while matching, then restore it in the label.
+    slash = "%2F" in path or "%2f" in path
+    decoded = unquote(path.replace("%2F", "\0").replace("%2f", "\0")) if slash else unquote(path)
     try:
-        endpoint, labels = _adapter(service).match(unquote(path), method=method)
+        endpoint, labels = _adapter(service).match(decoded, method=method)
     except (NotFound, MethodNotAllowed):
         raise UnknownOperationError(service, method, path) from None
+    if slash:
+        labels = {k: v.replace("\0", "/") if isinstance(v, str) else v for k, v in labels.items()}
     return str(endpoint), dict(labels)
 
 
 _JOBS_DATA_HOST = re.compile(r"(^|\.)jobs\.iot\.")
+# iot-data answers on data-ats.iot.<region> and the account's <prefix>-ats.iot.<region>.
+_DATA_HOST = re.compile(r"(^|\.|-)ats\.iot\.|(^|\.)data\.iot\.")
+# The SigV4 signing name of each service (iot-data signs as "iotdata").
+_SIGNING_NAMES = {IOT: IOT, JOBS_DATA: JOBS_DATA, "iotdata": DATA, DATA: DATA}
 
 
 def service_for(authorization: Optional[str], host: str) -> str:
     """Pick the service: the SigV4 scope names it; unsigned calls go by host."""
     if authorization:
         scope = credential_scope(authorization)
-        if scope is not None and scope[3] in (IOT, JOBS_DATA):
-            return scope[3]
-    return JOBS_DATA if _JOBS_DATA_HOST.search(host) else IOT
+        if scope is not None and scope[3] in _SIGNING_NAMES:
+            return _SIGNING_NAMES[scope[3]]
+    if _JOBS_DATA_HOST.search(host):
+        return JOBS_DATA
+    return DATA if _DATA_HOST.search(host) else IOT
 
 
 def credential_scope(authorization: str) -> Optional[Tuple[str, str, str, str]]:

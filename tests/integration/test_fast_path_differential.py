@@ -17,6 +17,7 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from botocore.response import StreamingBody
 
 from mock_iotjobs import mock_iotjobs
 from mock_iotjobs.handlers.base import HANDLERS
@@ -24,10 +25,13 @@ from mock_iotjobs.handlers.base import HANDLERS
 REGION = "us-east-1"
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _TIME_KEYS = {"queuedAt", "startedAt", "lastUpdatedAt", "timestamp", "createdAt", "completedAt",
-              "creationDate", "lastModifiedDate", "approximateSecondsBeforeTimedOut", "deprecationDate"}
+              "creationDate", "lastModifiedDate", "approximateSecondsBeforeTimedOut", "deprecationDate",
+              "lastModifiedTime"}
 
 
 def _mask(value: Any, key: str = "") -> Any:
+    if isinstance(value, StreamingBody):
+        return _mask(json.loads(value.read() or b"null"), key)
     if isinstance(value, dict):
         return {k: _mask(v, k) for k, v in value.items() if k not in ("RequestId",)}
     if isinstance(value, (list, tuple)):
@@ -176,6 +180,23 @@ def _scenario(arn: Callable[[str], str]) -> List[Call]:
         ("iot", "DeleteBillingGroup", {"billingGroupName": "bill"}),
         ("iot", "UpdateEventConfigurations", {"eventConfigurations": {"JOB": {"Enabled": True}}}),
         ("iot", "DescribeEventConfigurations", {}),
+        # Device shadows and the rest of iot-data.
+        ("iot-data", "UpdateThingShadow", {"thingName": "t1", "payload": b'{"state":{"desired":{"fw":"2"}}}'}),
+        ("iot-data", "UpdateThingShadow", {"thingName": "t1", "shadowName": "cfg",
+                                           "payload": b'{"state":{"reported":{"x":1}},"clientToken":"c"}'}),
+        ("iot-data", "UpdateThingShadow", {"thingName": "t1", "payload": b'{"state":{},"version":9}'}),
+        ("iot-data", "UpdateThingShadow", {"thingName": "t1", "payload": b"not json"}),
+        ("iot-data", "GetThingShadow", {"thingName": "t1"}),
+        ("iot-data", "GetThingShadow", {"thingName": "nobody"}),
+        ("iot-data", "ListNamedShadowsForThing", {"thingName": "t1"}),
+        ("iot-data", "DeleteThingShadow", {"thingName": "t1", "shadowName": "cfg"}),
+        ("iot-data", "DeleteThingShadow", {"thingName": "t1", "shadowName": "cfg"}),
+        ("iot-data", "Publish", {"topic": "fleet/status", "payload": b"up", "retain": True, "qos": 1}),
+        ("iot-data", "Publish", {"topic": "fleet/+", "payload": b"x"}),
+        ("iot-data", "GetRetainedMessage", {"topic": "fleet/status"}),
+        ("iot-data", "GetRetainedMessage", {"topic": "fleet/none"}),
+        ("iot-data", "ListRetainedMessages", {}),
+        ("iot-data", "DeleteConnection", {"clientId": "nobody"}),
     ]
     return calls
 
@@ -188,7 +209,7 @@ def _run(fast: bool) -> Tuple[List[Any], Set[Tuple[str, str]]]:
         backend = mock.backend()
         clients = {
             name: boto3.client(name, region_name=REGION, config=config)
-            for name in ("iot", "iot-jobs-data")
+            for name in ("iot", "iot-jobs-data", "iot-data")
         }
 
         def arn(resource: str) -> str:

@@ -11,11 +11,16 @@ from typing import Any, Callable, DefaultDict, Dict, List, Optional
 
 @dataclass(frozen=True)
 class Notification:
-    """One MQTT message: its topic, JSON payload and publication time (epoch seconds)."""
+    """One MQTT message: its topic, payload and publication time (epoch seconds).
+
+    The payload is a JSON object for the messages the services publish, and the
+    raw bytes of a message published through ``iot-data`` Publish."""
 
     topic: str
-    payload: Dict[str, Any]
+    payload: Any
     timestamp: float
+    qos: int = 1
+    retain: bool = False
 
 
 Listener = Callable[[Optional[str], Notification], None]
@@ -36,6 +41,8 @@ class NotificationLog:
         self.publishes: EventFilter = publishes or (lambda event_type: True)
         self.by_thing: DefaultDict[str, List[Notification]] = defaultdict(list)
         self.events: List[Notification] = []
+        # Everything else published: shadow topics and iot-data Publish.
+        self.messages: List[Notification] = []
         self.listeners: List[Listener] = []
         self._ids = itertools.count(1)
 
@@ -53,3 +60,12 @@ class NotificationLog:
         self.events.append(message)
         for listener in self.listeners:
             listener(None, message)
+
+    def message(
+        self, topic: str, payload: Any, now: float, thing_name: Optional[str] = None, qos: int = 1, retain: bool = False
+    ) -> None:
+        """Any other message (device shadow topics, ``iot-data`` Publish)."""
+        message = Notification(topic, payload, now, qos, retain)
+        self.messages.append(message)
+        for listener in self.listeners:
+            listener(thing_name, message)

@@ -12,6 +12,7 @@ their queries over the fleet, and membership follows a change immediately
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Set
 
@@ -40,6 +41,7 @@ _CONNECTIVITY_FIELDS = [
     ("connectivity.connected", "Boolean"),
     ("connectivity.disconnectReason", "String"),
 ]
+_SHADOW_FIELDS = [("shadow.version", "Number"), ("shadow.hasDelta", "Boolean")]
 _GROUP_FIELDS = [
     ("thingGroupName", "String"),
     ("thingGroupId", "String"),
@@ -75,6 +77,17 @@ class IndexingConfiguration:
         return self.things_on and self.thing.get("thingConnectivityIndexingMode") == "STATUS"
 
     @property
+    def shadow_on(self) -> bool:
+        return self.thing.get("thingIndexingMode") == "REGISTRY_AND_SHADOW"
+
+    @property
+    def named_shadows(self) -> List[str]:
+        """The named shadows indexed (namedShadowIndexingMode ON, names in the filter)."""
+        if not self.shadow_on or self.thing.get("namedShadowIndexingMode") != "ON":
+            return []
+        return list((self.thing.get("filter") or {}).get("namedShadowNames") or [])
+
+    @property
     def groups_on(self) -> bool:
         return self.group.get("thingGroupIndexingMode") == "ON"
 
@@ -98,6 +111,7 @@ class FleetIndex:
         thing = copy.deepcopy(self.config.thing)
         if self.config.things_on:
             managed = list(_REGISTRY_FIELDS) + (list(_CONNECTIVITY_FIELDS) if self.config.connectivity_on else [])
+            managed += list(_SHADOW_FIELDS) if self.config.shadow_on else []
             thing["managedFields"] = _fields(managed)
         group = copy.deepcopy(self.config.group)
         if self.config.groups_on:
@@ -133,6 +147,7 @@ class FleetIndex:
         name = _ALIASES.get(name, name)
         if index == THINGS_INDEX:
             managed = _REGISTRY_FIELDS + (_CONNECTIVITY_FIELDS if self.config.connectivity_on else [])
+            managed = managed + (_SHADOW_FIELDS if self.config.shadow_on else [])
             custom = self.config.thing.get("customFields") or []
         else:
             managed, custom = _GROUP_FIELDS, self.config.group.get("customFields") or []
@@ -204,6 +219,15 @@ class FleetIndex:
                 doc["connectivity.version"] = [str(state.version)]
                 if state.disconnect_reason:
                     doc["connectivity.disconnectReason"] = [state.disconnect_reason]
+        if self.config.shadow_on:
+            shadows = self._backend.shadows.live
+            classic = shadows.get((name, ""))
+            if classic is not None:
+                _flatten_shadow(doc, "shadow", classic.document())
+            for shadow_name in self.config.named_shadows:
+                named = shadows.get((name, shadow_name))
+                if named is not None:
+                    _flatten_shadow(doc, f"shadow.name.{shadow_name}", named.document())
         return doc
 
     def thing_group_names(self, name: str) -> List[str]:
@@ -235,6 +259,12 @@ class FleetIndex:
         groups = self.thing_group_names(name)
         if groups:
             doc["thingGroupNames"] = groups
+        classic = self._backend.shadows.live.get((name, "")) if self.config.shadow_on else None
+        if classic is not None:
+            document = classic.document()
+            doc["shadow"] = json.dumps(
+                {k: document[k] for k in ("state", "metadata", "version")}, separators=(",", ":")
+            )
         if self.config.connectivity_on:
             state = self.connectivity.get(name)
             doc["connectivity"] = {"connected": bool(state and state.connected)}
@@ -313,6 +343,27 @@ class FleetIndex:
             pass
         finally:
             self._applying = False
+
+
+def _flatten_shadow(doc: Document, prefix: str, document: Dict[str, Any]) -> None:
+    """Index a shadow's desired, reported and delta leaves as ``<prefix>.<section>.<path>``."""
+    state = document.get("state") or {}
+    for section in ("desired", "reported", "delta"):
+        _flatten(doc, f"{prefix}.{section}", state.get(section))
+    doc[f"{prefix}.version"] = [str(document.get("version", 0))]
+    doc[f"{prefix}.hasDelta"] = ["true" if state.get("delta") else "false"]
+
+
+def _flatten(doc: Document, path: str, value: Any) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _flatten(doc, f"{path}.{key}", item)
+    elif isinstance(value, list):
+        for item in value:
+            _flatten(doc, path, item)
+    elif value is not None:
+        text = value if isinstance(value, str) else json.dumps(value)
+        doc.setdefault(path, []).append(text)
 
 
 def _aliased(node: Node) -> Node:

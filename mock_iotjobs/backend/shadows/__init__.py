@@ -1,0 +1,1 @@
+"""Device shadows and the messages of the iot-data plane."""
