@@ -82,4 +82,14 @@ def snapshot(backend: "Backend") -> Dict[str, Any]:
         },
         "events": len(backend.notifications.events),
         "pendingTimers": backend.scheduler.pending(),
+        # Public material only: the mock never keeps a device's private key, and its CA key stays out.
+        "certificates": [cert.describe() for cert in backend.certificates.by_id.values()],
+        "caCertificates": [
+            {**ca.describe(), "registrationConfig": dict(ca.registration_config)}
+            for ca in backend.ca_certificates.by_id.values()
+        ],
+        "thingPrincipals": {
+            thing: {principal: a.kind for principal, a in attached.items()}
+            for thing, attached in backend.principals.by_thing.items()
+        },
     }

@@ -17,8 +17,10 @@ from .registry.groups import ThingGroups
 from .registry.indexing import FleetIndex
 from .registry.things import ThingRegistry
 from .scheduler import Scheduler
+from .security.ca_certificates import CACertificates
 from .security.certificates import Certificates
 from .security.policies import Policies
+from .security.principals import ThingPrincipals
 from .tags import TagStore
 
 DEFAULT_ACCOUNT_ID = "123456789012"
@@ -53,12 +55,16 @@ class Backend:
         self.jobs = Jobs(self, self.executions, self.notifications)
         self.certificates = Certificates(self)
         self.policies = Policies(self)
+        self.ca_certificates = CACertificates(self)
+        self.principals = ThingPrincipals(self)
 
     def next_seq(self) -> int:
         return next(self._seq)
 
     def delete_thing(self, name: str, expected_version: Optional[int] = None) -> None:
-        """Delete a thing; its unfinished job executions are removed with it."""
+        """Delete a thing; its unfinished job executions are removed with it.
+        Refused while principals are attached to it, as AWS does."""
+        self.principals.check_thing_deletable(name)
         thing = self.things.delete(name, expected_version)
         if thing is not None:
             self.indexing.thing_removed(name)
