@@ -92,7 +92,7 @@ def error_of(call: Callable[..., Any], **params: Any) -> Tuple[str, int, str]:
     return response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"], response["Error"]["Message"]
 
 
-def refused(mock: MockIotJobs, call: Callable[..., Any], code: str, status: int, **params: Any) -> str:
+def refused(mock: MockIotJobs, call: Callable[..., Any], code: str, status: int, /, **params: Any) -> str:
     """Assert ``call(**params)`` answers ``code``/``status`` and changes no state; returns the message."""
     before = mock.backend().snapshot()
     got_code, got_status, message = error_of(call, **params)
