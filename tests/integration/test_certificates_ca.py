@@ -218,3 +218,22 @@ def test_list_cas_order_paging_and_template_filter(iot: Any, mock: MockIotJobs) 
     assert [c["certificateId"] for c in rest["certificates"]] == ids[2:]
     assert "nextMarker" not in rest
     assert [c["certificateId"] for c in iot.list_ca_certificates(templateName="tpl")["certificates"]] == [ids[1]]
+
+
+def test_ca_tags_go_with_the_ca(iot: Any, mock: MockIotJobs) -> None:
+    _, _, ca_id = register_ca(iot, setAsActive=False, tags=[{"Key": "a", "Value": "1"}])
+    arn = CA_ARN.format(ca_id)
+    iot.tag_resource(resourceArn=arn, tags=[{"Key": "b", "Value": "2"}])
+    assert {t["Key"] for t in iot.list_tags_for_resource(resourceArn=arn)["tags"]} == {"a", "b"}
+    iot.delete_ca_certificate(certificateId=ca_id)
+    assert error_of(iot.list_tags_for_resource, resourceArn=arn)[:2] == ("ResourceNotFoundException", 404)
+
+
+def test_too_many_tags_at_registration(iot: Any, mock: MockIotJobs) -> None:
+    key, ca = make_ca()
+    code = iot.get_registration_code()["registrationCode"]
+    tags = [{"Key": f"k{n}", "Value": "v"} for n in range(51)]
+    refused(
+        mock, iot.register_ca_certificate, "LimitExceededException", 410,
+        caCertificate=pem(ca), verificationCertificate=pem(sign(key, ca, code)), tags=tags,
+    )
