@@ -160,3 +160,14 @@ def test_the_snapshot_holds_no_private_key(iot: Any, mock: MockIotJobs) -> None:
     assert created["certificateId"] in text
     assert "PRIVATE KEY" not in text
     assert created["keyPair"]["PrivateKey"] not in text
+
+
+def test_ec_device_keys_on_request(iot: Any, monkeypatch: Any) -> None:
+    """MOCK_IOTJOBS_DEVICE_KEYS=ec: instant EC P-256 pairs for suites that provision thousands of devices."""
+    monkeypatch.setenv("MOCK_IOTJOBS_DEVICE_KEYS", "ec")
+    created = iot.create_keys_and_certificate()
+    private = serialization.load_pem_private_key(created["keyPair"]["PrivateKey"].encode(), password=None)
+    assert isinstance(private, ec.EllipticCurvePrivateKey) and private.curve.name == "secp256r1"
+    assert created["keyPair"]["PrivateKey"].startswith("-----BEGIN EC PRIVATE KEY-----")
+    cert = x509.load_pem_x509_certificate(created["certificatePem"].encode())
+    assert cert.public_key().public_numbers() == private.public_key().public_numbers()

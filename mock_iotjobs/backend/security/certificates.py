@@ -107,8 +107,8 @@ class Certificates:
 
     # --- creation -----------------------------------------------------------------
     def create_keys_and_certificate(self, set_as_active: bool) -> Tuple[Certificate, str, str]:
-        """A new certificate, and the (public, private) PEMs of its RSA 2048 key pair."""
-        key, public_pem, private_pem = crypto.new_rsa_key_pair()
+        """A new certificate, and the (public, private) PEMs of its key pair."""
+        key, public_pem, private_pem = crypto.new_key_pair()
         issued = self.mock_ca.issue(key.public_key(), self._backend.now())
         return self._add(issued, _status(set_as_active), "DEFAULT"), public_pem, private_pem
 

@@ -9,7 +9,9 @@ Key choices, made for speed without giving up fidelity where callers look:
   takes microseconds, so every backend gets its own CA and a certificate from
   one account never verifies against another account's CA.
 * CreateKeysAndCertificate returns an RSA 2048 key pair, as AWS does (about
-  40 ms each on a laptop); the mock never keeps the private key.
+  40 ms each on a laptop); the mock never keeps the private key. A suite that
+  provisions thousands of devices can set ``MOCK_IOTJOBS_DEVICE_KEYS=ec`` to get
+  EC P-256 pairs instead, made in microseconds.
 * The certificate id is the SHA-256 fingerprint of the DER encoding, in lowercase
   hex, as AWS computes it.
 """
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import os
 from typing import Optional, Tuple, Union
 
 from cryptography import x509
@@ -116,9 +119,14 @@ def common_name(cert: x509.Certificate) -> Optional[str]:
     return value if isinstance(value, str) else value.decode(errors="replace")
 
 
-def new_rsa_key_pair() -> Tuple[rsa.RSAPrivateKey, str, str]:
-    """A fresh RSA 2048 key and its (public, private) PEMs in AWS's formats."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+def new_key_pair() -> Tuple[IssuerKey, str, str]:
+    """A fresh device key and its (public, private) PEMs in AWS's formats: RSA 2048,
+    or EC P-256 when ``MOCK_IOTJOBS_DEVICE_KEYS`` is ``ec``."""
+    key: IssuerKey
+    if os.environ.get("MOCK_IOTJOBS_DEVICE_KEYS", "rsa").lower() == "ec":
+        key = ec.generate_private_key(ec.SECP256R1())
+    else:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     public = key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
