@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from .backend.registry.things import Thing
     from .backend.security.certificates import Certificate
 
-__all__ = ["ExecutionView", "JobView", "Notification", "ThingView"]
+__all__ = ["CertificateView", "ExecutionView", "JobView", "Notification", "ThingView"]
 
 
 @dataclass(frozen=True)
