@@ -3,9 +3,10 @@
 from .core import mock_iotjobs
 from .handle import MockIotJobs
 from .protocol.errors import ServiceError
-from .views import ExecutionView, JobView, Notification, ThingView
+from .views import CertificateView, ExecutionView, JobView, Notification, ThingView
 
 __all__ = [
+    "CertificateView",
     "ExecutionView",
     "JobView",
     "MockIotJobs",

@@ -20,7 +20,7 @@ from .backend.jobs.model import Job
 from .backend.registry.things import MAX_ATTRIBUTES_WITHOUT_TYPE
 from .backend.state import DEFAULT_REGION, Backend, BackendStore, default_account_id
 from .protocol.models import SERVICES, service_model
-from .views import ExecutionView, JobView, ThingView
+from .views import CertificateView, ExecutionView, JobView, ThingView
 
 # The thing and thing-group name constraint of the ``iot`` model.
 _NAME = re.compile(r"[a-zA-Z0-9:_-]{1,128}")
@@ -213,6 +213,29 @@ class MockIotJobs:
             return [
                 m for m in backend.notifications.messages if topic_filter == "#" or matches(topic_filter, m.topic)
             ]
+
+    def certificates(
+        self, *, account_id: Optional[str] = None, region: Optional[str] = None
+    ) -> List[CertificateView]:
+        """Every device certificate, in creation order, with its attached things and policies."""
+        backend = self.backend(account_id, region)
+        with backend.lock:
+            return [
+                CertificateView.of(
+                    cert,
+                    tuple(a.thing for a in backend.principals.things_of(cert.arn)),
+                    tuple(backend.policies.attached_to(cert.arn)),
+                )
+                for cert in sorted(backend.certificates.by_id.values(), key=lambda c: c.seq)
+            ]
+
+    def ca_certificate_pem(self, *, account_id: Optional[str] = None, region: Optional[str] = None) -> str:
+        """The PEM of the mock CA that signs what CreateKeysAndCertificate and
+        CreateCertificateFromCsr issue in that account and region (one CA each), for
+        a test or a TLS peer to trust."""
+        backend = self.backend(account_id, region)
+        with backend.lock:
+            return backend.certificates.mock_ca.pem
 
     # --- seeding -----------------------------------------------------------------
     def create_fleet(

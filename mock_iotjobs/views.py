@@ -17,8 +17,9 @@ from .backend.events.notifications import Notification
 if TYPE_CHECKING:
     from .backend.jobs.model import Job, JobExecution
     from .backend.registry.things import Thing
+    from .backend.security.certificates import Certificate
 
-__all__ = ["ExecutionView", "JobView", "Notification", "ThingView"]
+__all__ = ["CertificateView", "ExecutionView", "JobView", "Notification", "ThingView"]
 
 
 @dataclass(frozen=True)
@@ -130,4 +131,35 @@ class ThingView:
             type_name=thing.type_name,
             groups=groups,
             billing_group=thing.billing_group,
+        )
+
+
+@dataclass(frozen=True)
+class CertificateView:
+    """A device certificate: its id (the SHA-256 of its DER), status, PEM, the
+    registered CA that signed it (None for the mock CA's own), and the things and
+    policies attached to it."""
+
+    certificate_id: str
+    arn: str
+    status: str
+    mode: str
+    pem: str
+    ca_certificate_id: Optional[str]
+    created_at: float
+    things: Tuple[str, ...]
+    policies: Tuple[str, ...]
+
+    @classmethod
+    def of(cls, cert: "Certificate", things: Tuple[str, ...], policies: Tuple[str, ...]) -> "CertificateView":
+        return cls(
+            certificate_id=cert.cert_id,
+            arn=cert.arn,
+            status=cert.status,
+            mode=cert.mode,
+            pem=cert.pem,
+            ca_certificate_id=cert.ca_id,
+            created_at=cert.created,
+            things=things,
+            policies=policies,
         )

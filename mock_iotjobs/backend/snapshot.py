@@ -93,4 +93,14 @@ def snapshot(backend: "Backend") -> Dict[str, Any]:
         "retainedMessages": [m.topic for m in backend.retained.listing()],
         "indexing": backend.indexing.describe_configuration(),
         "pendingTimers": backend.scheduler.pending(),
+        # Public material only: the mock never keeps a device's private key, and its CA key stays out.
+        "certificates": [cert.describe() for cert in backend.certificates.by_id.values()],
+        "caCertificates": [
+            {**ca.describe(), "registrationConfig": dict(ca.registration_config)}
+            for ca in backend.ca_certificates.by_id.values()
+        ],
+        "thingPrincipals": {
+            thing: {principal: a.kind for principal, a in attached.items()}
+            for thing, attached in backend.principals.by_thing.items()
+        },
     }

@@ -20,8 +20,10 @@ from .registry.indexing import FleetIndex
 from .registry.thing_types import ThingTypes
 from .registry.things import ThingRegistry
 from .scheduler import Scheduler
+from .security.ca_certificates import CACertificates
 from .security.certificates import Certificates
 from .security.policies import Policies
+from .security.principals import ThingPrincipals
 from .shadows.messages import RetainedMessages
 from .shadows.store import ShadowStore
 from .tags import TagStore
@@ -66,12 +68,16 @@ class Backend:
         self.retained = RetainedMessages()
         # MQTT client id -> how to drop its connection (kept by the MQTT listener).
         self.connections: Dict[str, Callable[[bool, bool], None]] = {}
+        self.ca_certificates = CACertificates(self)
+        self.principals = ThingPrincipals(self)
 
     def next_seq(self) -> int:
         return next(self._seq)
 
     def delete_thing(self, name: str, expected_version: Optional[int] = None) -> None:
-        """Delete a thing; its unfinished job executions are removed with it."""
+        """Delete a thing; its unfinished job executions are removed with it.
+        Refused while principals are attached to it, as AWS does."""
+        self.principals.check_thing_deletable(name)
         thing = self.things.delete(name, expected_version)
         if thing is not None:
             self.indexing.thing_removed(name)

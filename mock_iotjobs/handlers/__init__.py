@@ -7,3 +7,4 @@ from . import endpoint, shadows, tags  # noqa: F401
 from .events import configurations  # noqa: F401
 from .jobs import device, executions, jobs, templates  # noqa: F401
 from .registry import billing_groups, dynamic_groups, groups, indexing, thing_types, things  # noqa: F401
+from .security import ca_certificates, certificates, principals  # noqa: F401

@@ -9,6 +9,8 @@ clock readings) are masked.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
 import json
 import re
 from typing import Any, Callable, Dict, List, Set, Tuple
@@ -24,6 +26,9 @@ from mock_iotjobs.handlers.base import HANDLERS
 
 REGION = "us-east-1"
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+# Certificate ids (SHA-256 fingerprints), registration codes and PEM blocks differ per run.
+_HEX64 = re.compile(r"\b[0-9a-f]{64}\b")
+_PEM = re.compile(r"-----BEGIN ([A-Z ]+)-----[\s\S]*?-----END \1-----\n?")
 _TIME_KEYS = {"queuedAt", "startedAt", "lastUpdatedAt", "timestamp", "createdAt", "completedAt",
               "creationDate", "lastModifiedDate", "approximateSecondsBeforeTimedOut", "deprecationDate",
               "lastModifiedTime"}
@@ -41,7 +46,7 @@ def _mask(value: Any, key: str = "") -> Any:
     if key in ("x-amzn-requestid",):
         return "<id>"
     if isinstance(value, str):
-        return _UUID.sub("<uuid>", value)
+        return _HEX64.sub("<hex>", _PEM.sub("<pem>", _UUID.sub("<uuid>", value)))
     return value
 
 
@@ -198,7 +203,88 @@ def _scenario(arn: Callable[[str], str]) -> List[Call]:
         ("iot-data", "ListRetainedMessages", {}),
         ("iot-data", "DeleteConnection", {"clientId": "nobody"}),
     ]
-    return calls
+    return calls + _security_calls(arn)
+
+
+@functools.lru_cache(maxsize=None)
+def _certificates() -> Dict[str, str]:
+    """Fixed certificate material, the same in both runs, so ids and ARNs can be named upfront."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    def cert(subject: str, issuer: str, key: Any, signer: Any, ca: bool) -> x509.Certificate:
+        now = dt.datetime.now(dt.timezone.utc)
+        return (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=365))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+            .sign(signer, hashes.SHA256())
+        )
+
+    def pem(c: x509.Certificate) -> str:
+        return c.public_bytes(serialization.Encoding.PEM).decode()
+
+    ca_key, device_key, lone_key = (ec.generate_private_key(ec.SECP256R1()) for _ in range(3))
+    ca = cert("Differential CA", "Differential CA", ca_key, ca_key, True)
+    device = cert("device", "Differential CA", device_key, ca_key, False)
+    csr = x509.CertificateSigningRequestBuilder().subject_name(device.subject).sign(device_key, hashes.SHA256())
+    return {
+        "ca": pem(ca),
+        "ca_id": hashlib.sha256(ca.public_bytes(serialization.Encoding.DER)).hexdigest(),
+        "device": pem(device),
+        "device_id": hashlib.sha256(device.public_bytes(serialization.Encoding.DER)).hexdigest(),
+        "lone": pem(cert("lone", "lone", lone_key, lone_key, False)),
+        "csr": csr.public_bytes(serialization.Encoding.PEM).decode(),
+    }
+
+
+def _security_calls(arn: Callable[[str], str]) -> List[Call]:
+    c = _certificates()
+    ca_id, device_id = c["ca_id"], c["device_id"]
+    device_arn = arn(f"cert/{device_id}")
+    return [
+        ("iot", "GetRegistrationCode", {}),
+        ("iot", "DeleteRegistrationCode", {}),
+        ("iot", "DeleteRegistrationCode", {}),
+        ("iot", "RegisterCACertificate", {"caCertificate": c["ca"], "certificateMode": "SNI_ONLY",
+                                          "setAsActive": True}),
+        ("iot", "RegisterCACertificate", {"caCertificate": c["ca"]}),
+        ("iot", "DescribeCACertificate", {"certificateId": ca_id}),
+        ("iot", "UpdateCACertificate", {"certificateId": ca_id, "newAutoRegistrationStatus": "ENABLE"}),
+        ("iot", "ListCACertificates", {"pageSize": 1}),
+        ("iot", "RegisterCertificate", {"certificatePem": c["device"], "status": "ACTIVE"}),
+        ("iot", "RegisterCertificate", {"certificatePem": "garbage"}),
+        ("iot", "RegisterCertificateWithoutCA", {"certificatePem": c["lone"]}),
+        ("iot", "CreateKeysAndCertificate", {"setAsActive": True}),
+        ("iot", "CreateCertificateFromCsr", {"certificateSigningRequest": c["csr"]}),
+        ("iot", "CreateCertificateFromCsr", {"certificateSigningRequest": "not a csr"}),
+        ("iot", "DescribeCertificate", {"certificateId": device_id}),
+        ("iot", "ListCertificates", {"pageSize": 2}),
+        ("iot", "ListCertificatesByCA", {"caCertificateId": ca_id}),
+        ("iot", "AttachThingPrincipal", {"thingName": "t3", "principal": device_arn,
+                                         "thingPrincipalType": "EXCLUSIVE_THING"}),
+        ("iot", "AttachThingPrincipal", {"thingName": "t1", "principal": device_arn}),
+        ("iot", "ListThingPrincipals", {"thingName": "t3"}),
+        ("iot", "ListThingPrincipalsV2", {"thingName": "t3"}),
+        ("iot", "ListPrincipalThings", {"principal": device_arn}),
+        ("iot", "ListPrincipalThingsV2", {"principal": device_arn}),
+        ("iot", "DeleteThing", {"thingName": "t3"}),
+        ("iot", "DeleteCertificate", {"certificateId": device_id}),
+        ("iot", "DetachThingPrincipal", {"thingName": "t3", "principal": device_arn}),
+        ("iot", "UpdateCertificate", {"certificateId": device_id, "newStatus": "INACTIVE"}),
+        ("iot", "UpdateCertificate", {"certificateId": device_id, "newStatus": "PENDING_TRANSFER"}),
+        ("iot", "DeleteCertificate", {"certificateId": device_id}),
+        ("iot", "DeleteCACertificate", {"certificateId": ca_id}),
+        ("iot", "UpdateCACertificate", {"certificateId": ca_id, "newStatus": "INACTIVE"}),
+        ("iot", "DeleteCACertificate", {"certificateId": ca_id}),
+    ]
 
 
 def _run(fast: bool) -> Tuple[List[Any], Set[Tuple[str, str]]]:
