@@ -8,7 +8,7 @@ from typing import List, Tuple
 import pytest
 
 from mock_iotjobs.protocol.errors import ServiceError, UnknownOperationError
-from mock_iotjobs.protocol.models import IOT, JOBS_DATA, SERVICES, service_model
+from mock_iotjobs.protocol.models import DATA, IOT, JOBS_DATA, SERVICES, service_model
 from mock_iotjobs.protocol.routing import credential_scope, region_from_host, route, service_for
 
 _LABEL = re.compile(r"\{([A-Za-z0-9_]+)\+?\}")
@@ -95,7 +95,13 @@ def test_service_comes_from_the_signature_then_the_host() -> None:
     assert service_for("", "data.jobs.iot.us-east-1.amazonaws.com") == JOBS_DATA
     assert service_for("", "abc123.jobs.iot.us-east-1.amazonaws.com") == JOBS_DATA
     assert service_for("", "iot.us-east-1.amazonaws.com") == IOT
-    assert service_for("", "abc123-ats.iot.us-east-1.amazonaws.com") == IOT
+    # The Data-ATS host is the iot-data plane's (device shadows, Publish).
+    assert service_for("", "abc123-ats.iot.us-east-1.amazonaws.com") == DATA
+    assert service_for("", "data-ats.iot.us-east-1.amazonaws.com") == DATA
+    iotdata = "AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/iotdata/aws4_request, X=y"
+    assert service_for(iotdata, "abc123-ats.iot.us-east-1.amazonaws.com") == DATA
+    signed_iot = "AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/iot/aws4_request, X=y"
+    assert service_for(signed_iot, "abc123-ats.iot.us-east-1.amazonaws.com") == IOT
 
 
 def test_region_from_host() -> None:
