@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from ...backend.paging import paginate
 from ...protocol.models import IOT
 from ..base import Context, Params, Result, compact, operation
-
-DEFAULT_PAGE = 25
+from . import page_of
 
 
 @operation(IOT, "CreateCommand")
@@ -32,13 +30,12 @@ def list_commands(ctx: Context, p: Params) -> Result:
     namespace, parameter = p.get("namespace"), p.get("commandParameterName")
     descending = p.get("sortOrder", "DESCENDING") == "DESCENDING"
     items = list(enumerate(ctx.backend.commands.listing(namespace, parameter, descending)))
-    page, token = paginate(
+    page, token = page_of(
         items,
         lambda item: item[0],
         p.get("maxResults"),
         p.get("nextToken"),
-        f"ListCommands:{namespace}:{parameter}:{descending}",
-        DEFAULT_PAGE,
+        f"ListCommands:{namespace}:{parameter}:{descending}"
     )
     return compact(commands=[compact(**c.summary()) for _, c in page], nextToken=token)
 

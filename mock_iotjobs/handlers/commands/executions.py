@@ -8,12 +8,10 @@ from typing import Any, Dict, Optional
 
 from ...backend.commands.executions import CommandExecution
 from ...backend.commands.payloads import validation
-from ...backend.paging import paginate
 from ...protocol.errors import not_found
 from ...protocol.models import IOT, JOBS_DATA
 from ..base import Context, Params, Result, compact, operation
-
-DEFAULT_PAGE = 25
+from . import page_of
 
 
 @operation(JOBS_DATA, "StartCommandExecution")
@@ -88,7 +86,7 @@ def list_command_executions(ctx: Context, p: Params) -> Result:
     descending = p.get("sortOrder", "DESCENDING") == "DESCENDING"
     executions = sorted(filter(chosen, backend.command_executions.by_id.values()), key=when, reverse=descending)
     scope = f"ListCommandExecutions:{command_arn}:{target_arn}:{namespace}:{status}:{started}:{completed}:{descending}"
-    page, token = paginate(
-        list(enumerate(executions)), lambda item: item[0], p.get("maxResults"), p.get("nextToken"), scope, DEFAULT_PAGE
+    page, token = page_of(
+        list(enumerate(executions)), lambda item: item[0], p.get("maxResults"), p.get("nextToken"), scope
     )
     return compact(commandExecutions=[compact(**e.summary()) for _, e in page], nextToken=token)
