@@ -247,7 +247,7 @@ def validation_errors(service: str, operation: str, params: Dict[str, Any]) -> L
 
 
 @functools.lru_cache(maxsize=None)
-def _error_code(service: str, operation: str) -> str:
+def error_code(service: str, operation: str) -> str:
     """``InvalidRequestException``, or ``ValidationException`` for the operations (such as
     the commands API) whose model declares only the latter."""
     names = {shape.name for shape in operation_model(service, operation).error_shapes}
@@ -264,7 +264,7 @@ def validate(service: str, operation: str, params: Dict[str, Any]) -> None:
         count = len(errors)
         noun = "error" if count == 1 else "errors"
         message = f"{count} validation {noun} detected: " + "; ".join(errors)
-        code = _error_code(service, operation)
+        code = error_code(service, operation)
         if code == "InvalidRequestException":
             raise invalid_request(message)
         raise ServiceError(code, message)

@@ -34,3 +34,4 @@ def test_commands_over_http_and_in_the_state_dump() -> None:
     assert [c["commandId"] for c in backend["commands"]] == ["unlock"]
     assert backend["commands"][0]["payload"] == {"content": "AQ==", "contentType": "x"}
     assert [e["executionId"] for e in backend["commandExecutions"]] == [execution_id]
+
