@@ -12,7 +12,8 @@ import copy
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple
 
-from .backend.commands.executions import CommandRejection, CommandRequest
+from .backend.commands.executions import CommandRequest
+from .backend.commands.reports import CommandRejection
 
 if TYPE_CHECKING:
     from .backend.commands.commands import Command

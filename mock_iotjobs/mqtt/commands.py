@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple
 
 from ..backend.commands import payloads
-from ..backend.commands.executions import CLIENTS, THINGS, CommandRejection
+from ..backend.commands.executions import CLIENTS, THINGS
+from ..backend.commands.reports import CommandRejection
 from . import codec
 from .codec import MQTT_5
 
