@@ -8,7 +8,7 @@ import json
 from typing import Any, Iterator
 
 import pytest
-from test_mqtt_support import V5, V311, PahoDevice, aws_client, make_thing
+from test_mqtt_support import V5, V311, PahoDevice, aws_client, make_thing, reason_value
 
 from mock_iotjobs import MockIotJobs
 from mock_iotjobs.backend.commands.payloads import cbor_decode, cbor_encode
@@ -80,9 +80,30 @@ def test_a_command_end_to_end_over_mqtt(clients: Any, door: PahoDevice, iot_jobs
     assert iot_jobs_backend.command_execution(execution_id).status == "SUCCEEDED"
 
 
+def test_subscribing_to_another_devices_commands_is_refused(iot_jobs_mqtt: MqttListener, protocol: int) -> None:
+    refused = 0x87 if protocol == V5 else 0x80  # Not authorized / Failure
+    client = PahoDevice(iot_jobs_mqtt.port, "watcher", protocol)
+    try:
+        for topic_filter in (
+            "$aws/commands/things/door/executions/+/request/#",
+            "$aws/commands/clients/app-7/executions/+/request",
+            "$aws/commands/+/watcher/executions/+/request",
+            "$aws/commands/#",
+        ):
+            assert [reason_value(r) for r in client.subscribe(topic_filter)] == [refused], topic_filter
+        for topic_filter in (
+            "$aws/commands/things/watcher/executions/+/request/#",
+            "$aws/commands/clients/watcher/executions/+/response/#",
+        ):
+            assert [reason_value(r) for r in client.subscribe(topic_filter)] == [1], topic_filter
+    finally:
+        client.close()
+
+
 def test_answers_reach_only_the_reporting_device(clients: Any, door: PahoDevice, iot_jobs_mqtt: MqttListener) -> None:
     watcher = PahoDevice(iot_jobs_mqtt.port, "watcher")
     try:
+        # Even a subscription that would match (were it allowed) sees nothing.
         watcher.subscribe("$aws/commands/things/door/executions/+/response/#")
         thing_arn = clients[0].describe_thing(thingName="door")["thingArn"]
         execution_id = _start(clients, thing_arn)
