@@ -19,6 +19,7 @@ from .backend.events.notifications import Notification
 from .backend.jobs.model import Job
 from .backend.registry.things import MAX_ATTRIBUTES_WITHOUT_TYPE
 from .backend.state import DEFAULT_REGION, Backend, BackendStore, default_account_id
+from .commands_handle import CommandsHandle
 from .protocol.models import SERVICES, service_model
 from .views import CertificateView, ExecutionView, JobView, ThingView
 
@@ -37,7 +38,7 @@ def _operation_names() -> Dict[str, str]:
     return names
 
 
-class MockIotJobs:
+class MockIotJobs(CommandsHandle):
     """Controls and inspects the state of one mock activation.
 
     Methods that read or seed state take ``account_id`` and ``region``

@@ -6,6 +6,7 @@ refused call changed nothing (compare a snapshot before and after).
 
 from __future__ import annotations
 
+import base64
 from typing import TYPE_CHECKING, Any, Dict
 
 from .jobs.model import Job, JobExecution
@@ -58,6 +59,17 @@ def _job(job: Job) -> Dict[str, Any]:
     }
 
 
+def _plain(value: Any) -> Any:
+    """JSON-ready: bytes (command payloads, binary parameters and results) as base64."""
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
+
+
 def snapshot(backend: "Backend") -> Dict[str, Any]:
     groups = backend.groups.by_name
     return {
@@ -82,6 +94,8 @@ def snapshot(backend: "Backend") -> Dict[str, Any]:
         "jobs": [_job(job) for job in backend.jobs.by_id.values()],
         "jobTemplates": [t.describe() for t in backend.templates.by_id.values()],
         "tags": {arn: dict(tags) for arn, tags in backend.tags.by_arn.items() if tags},
+        "commands": [_plain(c.describe()) for c in backend.commands.by_id.values()],
+        "commandExecutions": [_plain(e.describe()) for e in backend.command_executions.by_id.values()],
         "notifications": {
             thing: len(messages) for thing, messages in backend.notifications.by_thing.items()
         },

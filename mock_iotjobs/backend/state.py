@@ -9,6 +9,8 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
 
 from ..protocol.errors import ServiceError
 from .clock import Clock
+from .commands.commands import Commands
+from .commands.executions import CommandExecutions
 from .events.configurations import EventConfigurations
 from .events.notifications import NotificationLog
 from .jobs.executions import Executions
@@ -70,6 +72,8 @@ class Backend:
         self.connections: Dict[str, Callable[[bool, bool], None]] = {}
         self.ca_certificates = CACertificates(self)
         self.principals = ThingPrincipals(self)
+        self.commands = Commands(self)
+        self.command_executions = CommandExecutions(self)
 
     def next_seq(self) -> int:
         return next(self._seq)

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 MAX_TAGS = 50
 
 _ARN = re.compile(r"arn:aws(?:-cn|-us-gov)?:iot:[a-z0-9-]+:\d{12}:([a-z]+)/(.+)")
-TAGGABLE = ("job", "jobtemplate", "thinggroup", "thing", "thingtype", "billinggroup", "cacert")
+TAGGABLE = ("job", "jobtemplate", "thinggroup", "thing", "thingtype", "billinggroup", "cacert", "command")
 
 
 class TagStore:
@@ -78,4 +78,6 @@ def _lookup(backend: "Backend", kind: str, name: str) -> Optional[Any]:
         return backend.billing_groups.by_name.get(name)
     if kind == "cacert":
         return backend.ca_certificates.by_id.get(name)
+    if kind == "command":
+        return backend.commands.by_id.get(name)
     return backend.things.by_name.get(name)

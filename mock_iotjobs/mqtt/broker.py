@@ -21,7 +21,7 @@ import json
 import logging
 from typing import Dict, List, Tuple
 
-from . import codec
+from . import codec, commands
 from .codec import MQTT_5
 from .connection import Connection, Subscription
 from .service import JobsService
@@ -95,6 +95,9 @@ class Broker:
     def publish(self, connection: Connection, packet: codec.Publish) -> None:
         """A PUBLISH from a client (topic already checked to be a valid name)."""
         topic = packet.topic
+        if commands.is_commands_topic(topic):
+            commands.publish(self, connection, packet)
+            return
         if not may_publish(connection.client_id, topic):
             log.info("%s may not publish to %s", connection.client_id, topic)
             if connection.version == MQTT_5:

@@ -105,6 +105,8 @@ def may_subscribe(client_id: str, topic_filter: str) -> bool:
         return True  # ordinary filters; '+'/'#' first never match '$' topics
     if len(levels) < 2 or levels[1] in ("+", "#"):
         return False
+    if levels[1] == "commands":  # only the client's own device: its thing, or itself as a client
+        return len(levels) >= 4 and levels[2] in ("things", "clients") and levels[3] == client_id
     if levels[1] != "things":
         return True  # e.g. the Jobs events under $aws/events/
     return len(levels) >= 3 and levels[2] == client_id

@@ -19,8 +19,9 @@ from urllib.parse import parse_qs
 
 from botocore.model import Shape
 
-from .errors import invalid_request
+from .errors import ServiceError, invalid_request
 from .models import operation_model
+from .validation import error_code
 
 _INT_BOUNDS = {"integer": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
 
@@ -74,7 +75,27 @@ def parse_request(
     headers: Mapping[str, str],
     body: bytes,
 ) -> Dict[str, Any]:
-    """Parameters keyed by member name, typed per the input shape."""
+    """Parameters keyed by member name, typed per the input shape.
+
+    A request that cannot be read answers InvalidRequestException, or the
+    ValidationException of the operations (the commands API) that declare only that."""
+    try:
+        return _parse_request(service, operation, labels, query, headers, body)
+    except ServiceError as error:
+        code = error_code(service, operation)
+        if error.code == "InvalidRequestException" and code != error.code:
+            raise ServiceError(code, error.message) from None
+        raise
+
+
+def _parse_request(
+    service: str,
+    operation: str,
+    labels: Mapping[str, str],
+    query: str,
+    headers: Mapping[str, str],
+    body: bytes,
+) -> Dict[str, Any]:
     plan = input_plan(service, operation)
     params: Dict[str, Any] = {}
     for wire, raw in labels.items():

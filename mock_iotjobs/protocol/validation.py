@@ -16,7 +16,7 @@ from typing import Any, Callable, Dict, List, Optional
 import regex
 from botocore.model import Shape
 
-from .errors import invalid_request
+from .errors import ServiceError, invalid_request
 from .models import operation_model
 
 Checker = Callable[[Any, str, List[str]], None]
@@ -246,10 +246,25 @@ def validation_errors(service: str, operation: str, params: Dict[str, Any]) -> L
     return errors
 
 
+@functools.lru_cache(maxsize=None)
+def error_code(service: str, operation: str) -> str:
+    """``InvalidRequestException``, or ``ValidationException`` for the operations (such as
+    the commands API) whose model declares only the latter."""
+    names = {shape.name for shape in operation_model(service, operation).error_shapes}
+    if "InvalidRequestException" not in names and "ValidationException" in names:
+        return "ValidationException"
+    return "InvalidRequestException"
+
+
 def validate(service: str, operation: str, params: Dict[str, Any]) -> None:
-    """Raise ``InvalidRequestException`` listing every violated constraint."""
+    """Raise ``InvalidRequestException`` (or the operation's ``ValidationException``)
+    listing every violated constraint."""
     errors = validation_errors(service, operation, params)
     if errors:
         count = len(errors)
         noun = "error" if count == 1 else "errors"
-        raise invalid_request(f"{count} validation {noun} detected: " + "; ".join(errors))
+        message = f"{count} validation {noun} detected: " + "; ".join(errors)
+        code = error_code(service, operation)
+        if code == "InvalidRequestException":
+            raise invalid_request(message)
+        raise ServiceError(code, message)

@@ -27,14 +27,14 @@ def device(make_client: Any) -> Any:
     return make_client("iot-jobs-data", validate=False)
 
 
-def refused(call: Callable[..., Any], **params: Any) -> str:
-    """The message of the InvalidRequestException the call must answer."""
+def refused(call: Callable[..., Any], code: str = "InvalidRequestException", **params: Any) -> str:
+    """The message of the InvalidRequestException (or ``code``) the call must answer."""
     with pytest.raises(ClientError) as caught:
         call(**params)
     response = caught.value.response
-    assert response["Error"]["Code"] == "InvalidRequestException", response["Error"]
+    assert response["Error"]["Code"] == code, response["Error"]
     assert response["ResponseMetadata"]["HTTPStatusCode"] == 400
-    assert response["ResponseMetadata"]["HTTPHeaders"]["x-amzn-errortype"] == "InvalidRequestException"
+    assert response["ResponseMetadata"]["HTTPHeaders"]["x-amzn-errortype"] == code
     return str(response["Error"]["Message"])
 
 
@@ -204,8 +204,10 @@ def test_device_map_keys_and_values(device: Any) -> None:
 
 
 def test_device_numeric_range_and_map_length(device: Any) -> None:
+    # StartCommandExecution declares ValidationException, not InvalidRequestException.
     message = refused(
         device.start_command_execution,
+        "ValidationException",
         targetArn=THING_ARN,
         commandArn="arn:aws:iot:us-east-1:123456789012:command/c",
         executionTimeoutSeconds=0,
