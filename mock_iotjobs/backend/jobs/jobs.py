@@ -16,7 +16,7 @@ from ..arns import iot_arn
 from ..events.notifications import NotificationLog
 from . import maintenance, outcomes, rollout
 from . import targets as target_resolution
-from .documents import check_document
+from .documents import check_document, fetch_source
 from .executions import Executions
 from .model import (
     CANCELED,
@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     from ..state import Backend
 
 MAX_CONTINUOUS_TARGETS = 100
+# Where _apply_template leaves a managed template's document before its parameters are filled in.
+BEFORE_SUBSTITUTION = "_documentBeforeSubstitution"
 MAX_TIMEOUT_MINUTES = 10080
 CONFIG_MEMBERS = (
     "presignedUrlConfig",
@@ -78,9 +80,11 @@ class Jobs:
         document, source = spec.get("document"), spec.get("documentSource")
         if (document is None) == (source is None):
             raise invalid_request("Exactly one of document or documentSource must be specified.")
+        _check_configs(spec)
         if document is not None:
             check_document(document)
-        _check_configs(spec)
+        else:
+            document = fetch_source(backend.s3_objects, str(source), backend.region)
         things, groups = target_resolution.resolve(backend, p["targets"])
         now = backend.now()
         start_at, end_at = rollout.schedule_window(spec, now)
@@ -99,6 +103,7 @@ class Jobs:
             namespace_id=p.get("namespaceId"),
             job_template_arn=template_arn,
             document_parameters=p.get("documentParameters"),
+            document_before_substitution=spec.get(BEFORE_SUBSTITUTION),
             target_groups=groups,
         )
         job.rollout = rollout.rollout_state(job.config)
@@ -171,7 +176,8 @@ class Jobs:
             rendered = managed_templates.render_managed_template(
                 name, version or None, spec.get("documentParameters") or {}
             )
-            return {**spec, "document": rendered}
+            raw = managed_templates.get(name, version or None).document
+            return {**spec, "document": rendered, BEFORE_SUBSTITUTION: raw}
         template = self._backend.templates.get_by_arn(template_arn)
         merged = dict(template.job_config)
         if spec.get("document") is not None or spec.get("documentSource") is not None:

@@ -100,6 +100,9 @@ class Job:
     namespace_id: Optional[str] = None
     job_template_arn: Optional[str] = None
     document_parameters: Optional[Dict[str, str]] = None
+    # A managed template's document with its ${aws:iot:parameter:...} placeholders
+    # (GetJobDocument with beforeSubstitution); None when the document had none to fill.
+    document_before_substitution: Optional[str] = None
     # Latest execution per thing, in the order the things were targeted.
     latest: Dict[str, JobExecution] = field(default_factory=dict)
     # Every execution ever made for a thing (retries included), oldest first.
