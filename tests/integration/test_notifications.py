@@ -403,17 +403,22 @@ def test_delete_job_notifies_and_publishes_deleted(iot: Any, jobs_data: Any, inb
     assert [topic for topic, _ in messages] == ["notify", "notify-next"]
     assert messages[0][1]["jobs"] == {"QUEUED": [_summary(j2)]}
     assert messages[1][1]["execution"] == j2
+    assert "$aws/events/job/j1/deleted" not in inbox.event_topics()  # DELETION_IN_PROGRESS for a second
+    mock.advance_time(seconds=1)
     assert "$aws/events/job/j1/deleted" in inbox.event_topics()
     [deleted] = [payload for topic, payload in inbox.events() if topic == "$aws/events/job/j1/deleted"]
     assert (deleted["eventType"], deleted["operation"], deleted["jobId"]) == ("JOB", "deleted", "j1")
     _assert_timestamp(deleted, mock)
 
 
-def test_deleting_a_finished_job_tells_the_device_nothing(iot: Any, jobs_data: Any, inbox: Inbox) -> None:
+def test_deleting_a_finished_job_tells_the_device_nothing(
+    iot: Any, jobs_data: Any, inbox: Inbox, mock: Any
+) -> None:
     _job(iot, "j1", _things(iot, "t")["t"])
     jobs_data.update_job_execution(thingName="t", jobId="j1", status="SUCCEEDED")
     inbox.mark("t")
     iot.delete_job(jobId="j1")
+    mock.advance_time(seconds=1)  # the job is gone (and the event sent) once deletion ends
     assert inbox.thing("t") == []
     assert inbox.event_topics() == ["$aws/events/job/j1/deleted"]
 

@@ -58,7 +58,10 @@ class Executions:
             history_key=thing_name,
         )
         previous = job.latest.get(thing_name)
-        if previous is not None:
+        if previous is not None and previous.counted and retry_attempt > 0:
+            # A retry takes its attempt's place in the counts; a thing that re-joined
+            # keeps its earlier execution counted (measured: jobProcessDetails counts both).
+            previous.counted = False
             job.counts[previous.status] -= 1
         job.last_number[thing_name] = execution.execution_number
         history.append(execution)
@@ -74,10 +77,11 @@ class Executions:
         now: float,
         details: Optional[Dict[str, str]] = None,
         force_canceled: Optional[bool] = None,
+        bump_version: bool = True,
     ) -> None:
         job = execution.job
         old = execution.status
-        if job.latest.get(execution.thing_name) is execution:
+        if execution.counted:
             job.counts[old] -= 1
             job.counts[status] += 1
         execution.status = status
@@ -87,7 +91,8 @@ class Executions:
             execution.force_canceled = force_canceled
         if status == IN_PROGRESS and execution.started_at is None:
             execution.started_at = now
-        execution.version_number += 1
+        if bump_version:
+            execution.version_number += 1
         execution.last_updated_at = now
         job.last_updated_at = now
         if status in TERMINAL:

@@ -61,6 +61,9 @@ class JobExecution:
     # Key of this thing's entry in ``job.latest``/``job.history``: the thing name,
     # or a detached key once the thing is deleted.
     history_key: str = ""
+    # Whether job.counts includes this execution: the latest of each thing does, and so
+    # do a re-joined thing's earlier ones (measured); a retried one does not.
+    counted: bool = True
 
     @property
     def job_id(self) -> str:

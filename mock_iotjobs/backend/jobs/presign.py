@@ -18,6 +18,8 @@ import re
 import threading
 from typing import Any, Dict, Optional, Tuple
 
+from botocore.config import Config
+
 from .s3 import parse_placeholder_target
 
 PLACEHOLDER = re.compile(r"\$\{aws:iot:s3-presigned-url:([^}]*)\}")
@@ -31,7 +33,7 @@ def substitute(document: str, config: Dict[str, Any], region: str) -> str:
     """The document with every placeholder naming an S3 object replaced (when the job
     has ``presignedUrlConfig``); placeholders that name no object are left as they are."""
     presigned = config.get("presignedUrlConfig")
-    if not presigned or "${aws:iot:s3-presigned-url:" not in document:
+    if presigned is None or "${aws:iot:s3-presigned-url:" not in document:
         return document
     expires = int(presigned.get("expiresInSec") or DEFAULT_EXPIRES_IN_SEC)
 
@@ -71,6 +73,7 @@ def _client(region: str) -> Any:
             client = _session().create_client(
                 "s3",
                 region_name=region,
+                config=Config(signature_version="s3v4"),
                 aws_access_key_id=key,
                 aws_secret_access_key=secret,
                 aws_session_token=token,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Optional
 
+from ...backend.jobs.checks import check_status_details
 from ...backend.jobs.documents import device_document
 from ...backend.jobs.executions import CANCEL_STEP_TIMER, device_execution, execution_state, summary
 from ...backend.jobs.model import DEVICE_REPORTABLE, IN_PROGRESS, QUEUED, JobExecution
@@ -63,6 +64,7 @@ def start_next_pending_job_execution(ctx: Context, p: Params) -> Result:
     thing_name = p["thingName"]
     _thing(backend, thing_name)
     _check_step_timeout(p.get("stepTimeoutInMinutes"))
+    check_status_details(p.get("statusDetails"))
     execution = backend.executions.next_for(thing_name)
     if execution is None:
         return {}
@@ -106,6 +108,7 @@ def update_job_execution(ctx: Context, p: Params) -> Result:
     if status not in DEVICE_REPORTABLE:
         raise invalid_transition(f"The status of job execution cannot be changed to be {status}")
     _check_step_timeout(p.get("stepTimeoutInMinutes"), may_cancel=True)
+    check_status_details(p.get("statusDetails"))
     thing_name = p["thingName"]
     execution = _visible_execution(backend, thing_name, p["jobId"], p.get("executionNumber"))
     if execution.terminal:
