@@ -173,3 +173,13 @@ def test_before_substitution_shows_managed_template_parameters(mock: MockIotJobs
 def test_before_substitution_of_a_plain_document_is_the_document(iot: Any) -> None:
     iot.create_job(jobId="ota", targets=[_thing(iot)], document=OTA, presignedUrlConfig={"expiresInSec": 60})
     assert iot.get_job_document(jobId="ota", beforeSubstitution=True)["document"] == OTA
+
+
+def test_namespaced_job_notifies_its_namespace_topic_over_mqtt(device: PahoDevice, iot_client: Any) -> None:
+    topic = "$aws/things/dev/jobs/gg/notify-namespace-aws-gg-deployment/"
+    device.subscribe(topic)
+    arn = iot_client.describe_thing(thingName="dev")["thingArn"]
+    iot_client.create_job(jobId="gg", targets=[arn], document='{"x": 1}', namespaceId="aws-gg-deployment")
+    message = device.wait_for(topic)
+    assert message.body["execution"]["jobId"] == "gg"
+    assert message.body["execution"]["jobDocument"] == {"x": 1}

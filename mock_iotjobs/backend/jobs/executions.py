@@ -214,7 +214,7 @@ class Executions:
     @property
     def _has_namespaces(self) -> bool:
         jobs = getattr(self._backend, "jobs", None)
-        return jobs is not None and any(job.namespace_id for job in jobs.by_id.values())
+        return jobs is not None and jobs.namespaced > 0
 
     def _namespaced(self, thing_name: str) -> Dict[str, Tuple[int, str, int]]:
         """(execution number, status, version) of the thing's executions of namespaced jobs."""

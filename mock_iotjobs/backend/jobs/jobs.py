@@ -61,6 +61,8 @@ class Jobs:
         self._executions = executions
         self._log = log
         self.by_id: Dict[str, Job] = {}
+        # Jobs with a namespaceId: while there are none, no change needs checking for them.
+        self.namespaced = 0
         executions.on_change = self._after_status_change
 
     def get(self, job_id: str) -> Job:
@@ -116,6 +118,7 @@ class Jobs:
         if p.get("tags"):
             backend.tags.check(job.arn, p["tags"])  # refuse before anything is registered
         self.by_id[job_id] = job
+        self.namespaced += 1 if job.namespace_id else 0
         if p.get("tags"):
             backend.tags.set(job.arn, p["tags"])
         if start_at is not None and start_at > now:
@@ -266,6 +269,7 @@ class Jobs:
         if self.by_id.get(job.job_id) is not job:
             return
         del self.by_id[job.job_id]
+        self.namespaced -= 1 if job.namespace_id else 0
         self._backend.tags.drop(job.arn)
         self._log.event(f"$aws/events/job/{job.job_id}/deleted", _job_event(job, "deleted"), when)
 

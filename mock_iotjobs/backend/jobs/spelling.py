@@ -12,6 +12,7 @@ digits.  Over MQTT the document is the JSON object itself (see
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from decimal import Decimal
@@ -20,8 +21,10 @@ from typing import Any, Dict, List
 _SHORT_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
+@functools.lru_cache(maxsize=256)
 def device_text(document: str) -> str:
-    """The HTTPS device plane's ``jobDocument`` for a stored (valid) document."""
+    """The HTTPS device plane's ``jobDocument`` for a stored (valid) document (cached:
+    a fleet asks for the same few documents over and over)."""
     return _write(json.loads(document, parse_float=float))
 
 
