@@ -297,6 +297,18 @@ class MockIotJobs(CommandsHandle):
             reason = disconnect_reason or (None if connected else "CLIENT_INITIATED_DISCONNECT")
             backend.indexing.set_connectivity(thing_name, connected, reason, thing_name)
 
+    # --- S3 objects for documentSource ---------------------------------------------
+    def put_s3_object(self, bucket: str, key: str, body: "bytes | str") -> str:
+        """Put an object where a job's ``documentSource`` can read it when moto's
+        ``mock_aws`` is not active (with moto active, put it in moto's S3 instead:
+        that is where the mock reads it then).  Returns the object's S3 URL
+        (``https://s3.amazonaws.com/<bucket>/<key>``), a form CreateJob accepts."""
+        if not bucket or not key:
+            raise ValueError("bucket and key must not be empty")
+        data = body.encode("utf-8") if isinstance(body, str) else bytes(body)
+        self._store.s3_objects.put(bucket, key, data)
+        return f"https://s3.amazonaws.com/{bucket}/{key}"
+
     # --- fault injection and reset -------------------------------------------------
     def fail_next(self, operation: str, error_code: str = "ThrottlingException", times: int = 1) -> None:
         """Make the next ``times`` calls of ``operation`` answer ``error_code``.

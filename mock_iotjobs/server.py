@@ -15,7 +15,10 @@ Admin endpoints (JSON in, JSON out) live under ``/_mock_iotjobs/``:
 - ``GET  /_mock_iotjobs/state``        a JSON dump of all state;
 - ``POST /_mock_iotjobs/advance-time`` ``{"seconds": .., "minutes": .., "hours": ..}``
   moves the clock and applies everything that falls due;
-- ``GET  /_mock_iotjobs/health``       ``{"status": "ok"}`` once listening.
+- ``GET  /_mock_iotjobs/health``       ``{"status": "ok"}`` once listening;
+- ``POST /_mock_iotjobs/s3-objects``   ``{"bucket": .., "key": .., "body": ".."}`` (or
+  ``"bodyBase64"``) puts an object a job's ``documentSource`` can name (see
+  ``MockIotJobs.put_s3_object``); answers ``{"url": ..}``.
 
 ``--mqtt-port`` is served by ``mock_iotjobs.mqtt`` when that module exists; it
 must provide ``start_listener(store, host, port)`` returning an object with
@@ -93,6 +96,7 @@ class MockIotJobsApp:
             "state": ("GET", self._state),
             "advance-time": ("POST", self._advance_time),
             "health": ("GET", self._health),
+            "s3-objects": ("POST", lambda request: put_s3_object(self.handle, request)),
         }
         entry = routes.get(name.strip("/"))
         if entry is None:
@@ -407,3 +411,26 @@ def _install_signal_handlers(handler: Callable[..., None]) -> Dict[int, Any]:
 def _restore_signal_handlers(previous: Dict[int, Any]) -> None:
     for sig, handler in previous.items():
         signal.signal(sig, handler)
+
+
+def put_s3_object(handle: Any, request: Request) -> HttpResponse:
+    """``POST /_mock_iotjobs/s3-objects``: the server-mode ``MockIotJobs.put_s3_object``."""
+    try:
+        body = json.loads(request.get_data() or b"{}")
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        return _admin_error(400, "InvalidRequest", "The body must be a JSON object")
+    bucket, key = body.get("bucket"), body.get("key")
+    if not isinstance(bucket, str) or not bucket or not isinstance(key, str) or not key:
+        return _admin_error(400, "InvalidRequest", "bucket and key must be non-empty strings")
+    if isinstance(body.get("body"), str):
+        data = body["body"].encode("utf-8")
+    elif isinstance(body.get("bodyBase64"), str):
+        try:
+            data = base64.b64decode(body["bodyBase64"], validate=True)
+        except ValueError:
+            return _admin_error(400, "InvalidRequest", "bodyBase64 is not valid base64")
+    else:
+        return _admin_error(400, "InvalidRequest", "Give the object as body (text) or bodyBase64")
+    return _json_reply(200, {"url": handle.put_s3_object(bucket, key, data)})

@@ -15,6 +15,7 @@ from .events.configurations import EventConfigurations
 from .events.notifications import NotificationLog
 from .jobs.executions import Executions
 from .jobs.jobs import Jobs
+from .jobs.s3 import S3Objects
 from .jobs.templates import JobTemplates
 from .registry.billing_groups import BillingGroups
 from .registry.groups import ThingGroups
@@ -45,7 +46,7 @@ class Backend:
     and a refused call (which raises before mutating) changes nothing.
     """
 
-    def __init__(self, account_id: str, region: str, clock: Clock) -> None:
+    def __init__(self, account_id: str, region: str, clock: Clock, s3_objects: Optional[S3Objects] = None) -> None:
         self.account_id = account_id
         self.region = region
         self.clock = clock
@@ -74,6 +75,8 @@ class Backend:
         self.principals = ThingPrincipals(self)
         self.commands = Commands(self)
         self.command_executions = CommandExecutions(self)
+        # Objects documentSource may name when moto is not active (shared by the store).
+        self.s3_objects = s3_objects if s3_objects is not None else S3Objects()
 
     def next_seq(self) -> int:
         return next(self._seq)
@@ -126,6 +129,7 @@ class BackendStore:
         self._backends: Dict[Tuple[str, str], Backend] = {}
         self._lock = threading.Lock()
         self._faults: Dict[str, List[str]] = {}
+        self.s3_objects = S3Objects()
         # Answer at before-call (see fastpath.py) rather than at before-send.
         self.fast_path = True
         # Event types the test handle enabled in every account and region (new backends too).
@@ -158,7 +162,7 @@ class BackendStore:
             with self._lock:
                 backend = self._backends.get(key)
                 if backend is None:
-                    backend = Backend(account_id, region, self.clock)
+                    backend = Backend(account_id, region, self.clock, self.s3_objects)
                     if self._events_everywhere:
                         backend.event_configurations.set(self._events_everywhere, True, self.clock.now())
                     self._backends[key] = backend
@@ -185,3 +189,4 @@ class BackendStore:
             self._backends.clear()
             self._faults.clear()
             self._events_everywhere.clear()
+        self.s3_objects.clear()

@@ -297,7 +297,7 @@ def test_raw_https_paths_and_shapes(iot: Any, mock: Any) -> None:
     updated = requests.post(f"{base}/things/raw/jobs/raw-job",
                             json={"status": "SUCCEEDED", "includeJobDocument": True}, timeout=5)
     assert updated.status_code == 200
-    assert updated.json() == {"jobDocument": '{"x": 1}'}
+    assert updated.json() == {"jobDocument": '{"x":1}'}
 
     gone = requests.get(f"{base}/things/raw/jobs/raw-job", timeout=5)
     assert gone.status_code == 410

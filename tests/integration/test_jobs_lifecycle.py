@@ -341,7 +341,7 @@ def test_cancel_completed_job_is_refused(iot: Any, data: Any) -> None:
 
 
 # --- DeleteJob -----------------------------------------------------------------------
-def test_delete_in_progress_job_needs_force(iot: Any, data: Any) -> None:
+def test_delete_in_progress_job_needs_force(iot: Any, data: Any, mock: MockIotJobs) -> None:
     things(iot, "a", "b")
     job_on(iot, "j", "a", "b")
     start(data, "a")
@@ -353,6 +353,17 @@ def test_delete_in_progress_job_needs_force(iot: Any, data: Any) -> None:
     assert world(iot, data, ["a", "b"]) == before
 
     iot.delete_job(jobId="j", force=True)
+    # The spec: the job shows DELETION_IN_PROGRESS while it is deleted (one second of the
+    # mock clock); its executions are gone at once, and deleting it again is refused.
+    assert iot.describe_job(jobId="j")["job"]["status"] == "DELETION_IN_PROGRESS"
+    assert data.get_pending_job_executions(thingName="a")["inProgressJobs"] == []
+    with pytest.raises(ClientError) as again:
+        iot.delete_job(jobId="j", force=True)
+    assert error(again)["code"] == "InvalidStateTransitionException"
+    with pytest.raises(ClientError) as cancel:
+        iot.cancel_job(jobId="j")
+    assert error(cancel)["code"] == "InvalidRequestException"
+    mock.advance_time(seconds=1)
     with pytest.raises(ClientError) as gone:
         iot.describe_job(jobId="j")
     assert error(gone)["code"] == "ResourceNotFoundException"
@@ -370,17 +381,18 @@ def test_delete_in_progress_job_needs_force(iot: Any, data: Any) -> None:
     assert "execution" not in data.start_next_pending_job_execution(thingName="a")
 
 
-def test_delete_continuous_job_needs_force(iot: Any) -> None:
+def test_delete_continuous_job_needs_force(iot: Any, mock: MockIotJobs) -> None:
     things(iot, "a")
     job_on(iot, "j", "a", targetSelection="CONTINUOUS")
     with pytest.raises(ClientError) as excinfo:
         iot.delete_job(jobId="j")
     assert error(excinfo)["code"] == "InvalidStateTransitionException"
     iot.delete_job(jobId="j", force=True)
+    mock.advance_time(seconds=1)
     assert iot.list_jobs()["jobs"] == []
 
 
-def test_delete_terminal_jobs_without_force(iot: Any, data: Any) -> None:
+def test_delete_terminal_jobs_without_force(iot: Any, data: Any, mock: MockIotJobs) -> None:
     things(iot, "a", "b")
     job_on(iot, "done", "a")
     start(data, "a")
@@ -389,6 +401,7 @@ def test_delete_terminal_jobs_without_force(iot: Any, data: Any) -> None:
     iot.cancel_job(jobId="canceled")
     iot.delete_job(jobId="done")
     iot.delete_job(jobId="canceled")
+    mock.advance_time(seconds=1)
     assert iot.list_jobs()["jobs"] == []
     assert iot.list_job_executions_for_thing(thingName="a")["executionSummaries"] == []
     assert iot.list_job_executions_for_thing(thingName="b")["executionSummaries"] == []
@@ -397,7 +410,9 @@ def test_delete_terminal_jobs_without_force(iot: Any, data: Any) -> None:
     assert error(excinfo)["code"] == "ResourceNotFoundException"
 
 
-def test_canceled_job_with_a_running_execution_is_deleted_without_force(iot: Any, data: Any) -> None:
+def test_canceled_job_with_a_running_execution_is_deleted_without_force(
+    iot: Any, data: Any, mock: MockIotJobs
+) -> None:
     """The spec: without force, any job in a terminal state (COMPLETED or CANCELED) may be deleted."""
     things(iot, "busy")
     job_on(iot, "half", "busy")
@@ -405,6 +420,7 @@ def test_canceled_job_with_a_running_execution_is_deleted_without_force(iot: Any
     iot.cancel_job(jobId="half")  # no force: the IN_PROGRESS execution keeps running
     assert execution(iot, "half", "busy")["status"] == "IN_PROGRESS"
     iot.delete_job(jobId="half")
+    mock.advance_time(seconds=1)
     assert iot.list_jobs()["jobs"] == []
     with pytest.raises(ClientError) as excinfo:
         report(data, "half", "busy", "SUCCEEDED")
@@ -435,12 +451,13 @@ def test_force_deleted_job_leaves_nothing_behind(iot: Any, data: Any, mock: Mock
     job_on(iot, "paced", "a", "b", "c", jobExecutionsRolloutConfig={"maximumPerMinute": 1})
     iot.delete_job(jobId="j", force=True)
     iot.delete_job(jobId="paced", force=True)
+    mock.advance_time(seconds=1)  # deletion takes a second of the mock clock
     job_on(iot, "j", "t")  # a new job reusing the id
     mock.advance_time(minutes=5)
     pending = data.get_pending_job_executions(thingName="t")
     assert pending["inProgressJobs"] == []
     assert [(q["jobId"], q["executionNumber"], q["versionNumber"]) for q in pending["queuedJobs"]] == [("j", 1, 1)]
-    assert start(data, "t")["jobDocument"] == DOC
+    assert json.loads(start(data, "t")["jobDocument"]) == json.loads(DOC)
     summaries = iot.list_job_executions_for_thing(thingName="t")["executionSummaries"]
     assert [(s["jobId"], s["jobExecutionSummary"]["executionNumber"]) for s in summaries] == [("j", 1)]
     assert assert_counts_match(iot, "j") == {"IN_PROGRESS": 1}

@@ -166,13 +166,14 @@ def test_list_jobs_pages_through_everything_once(iot: Any) -> None:
     assert [j["jobId"] for page in filtered for j in page] == everything
 
 
-def test_list_jobs_pages_stay_put_when_jobs_come_and_go(iot: Any) -> None:
+def test_list_jobs_pages_stay_put_when_jobs_come_and_go(iot: Any, mock: MockIotJobs) -> None:
     ids = _make_jobs(iot, 6)
     first = iot.list_jobs(maxResults=3)
     seen = job_ids(first)
     iot.delete_job(jobId=seen[0], force=True)
     unseen = [j for j in ids if j not in seen]
     iot.delete_job(jobId=unseen[-1], force=True)
+    mock.advance_time(seconds=1)  # DELETION_IN_PROGRESS ends
     iot.create_job(jobId="newcomer", targets=[thing_arn("t")], document=DOC)
     rest: List[str] = []
     token = first["nextToken"]

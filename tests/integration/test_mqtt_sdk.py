@@ -158,7 +158,8 @@ def test_sdk_agent_runs_the_documented_loop_while_boto3_watches() -> None:
         finally:
             agent.close()
         assert agent.rejections == []
-        assert agent.documents == {"firmware-1": '{"version":"1.0.1"}', "firmware-2": '{"version":"1.0.2"}'}
+        # The SDK types jobDocument as a dict: over MQTT it is the JSON object.
+        assert agent.documents == {"firmware-1": {"version": "1.0.1"}, "firmware-2": {"version": "1.0.2"}}
         for job_id in ("firmware-1", "firmware-2"):
             job = iot.describe_job(jobId=job_id)["job"]
             assert job["status"] == "COMPLETED"

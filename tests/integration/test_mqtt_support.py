@@ -331,7 +331,7 @@ def test_serve_with_mqtt_port_serves_jobs_topics_from_the_http_state() -> None:
         try:
             answer = device.request("$aws/things/served/jobs/start-next")
             assert answer.body["execution"]["jobId"] == "served-job"
-            assert answer.body["execution"]["jobDocument"] == '{"op":"served"}'
+            assert answer.body["execution"]["jobDocument"] == {"op": "served"}
         finally:
             device.close()
         described = iot.describe_job_execution(jobId="served-job", thingName="served")["execution"]

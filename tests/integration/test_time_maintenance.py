@@ -4,6 +4,11 @@ A job with maintenance windows notifies things only while a window is open
 (from each start its cron expression names, for ``durationInMinutes``); its
 rollout pauses outside them and resumes at the next opening.  Windows are
 built from the mock's clock so the tests never depend on the real date.
+
+Measured (issue 13): maintenance windows need a CONTINUOUS job with a
+``schedulingConfig.startTime``.  So ``create_job`` schedules the job to start
+at ``START_LEAD`` minutes from now and moves the clock there; the times the
+tests name with ``minute_from_now`` count from that start.
 """
 
 from __future__ import annotations
@@ -27,8 +32,12 @@ def names(n: int, prefix: str = "dev") -> List[str]:
     return [f"{prefix}{i}" for i in range(n)]
 
 
+START_LEAD = 30  # minutes: the earliest startTime AWS accepts
+
+
 def minute_from_now(mock: Any, minutes: int) -> float:
-    return (int(mock.now()) // MINUTE + 1 + minutes) * MINUTE
+    """``minutes`` after the start ``create_job`` will schedule (call before creating)."""
+    return (int(mock.now()) // MINUTE + 1 + START_LEAD + minutes) * MINUTE
 
 
 def daily_at(epoch: float) -> str:
@@ -54,8 +63,17 @@ def windows(*pairs: Any, **scheduling: Any) -> Dict[str, Any]:
     }
 
 
-def create_job(iot: Any, job_id: str, targets: List[str], **config: Any) -> None:
-    iot.create_job(jobId=job_id, targets=targets, document=DOCUMENT, **config)
+def create_job(mock: Any, iot: Any, job_id: str, targets: List[str], **config: Any) -> None:
+    """A CONTINUOUS job; without a startTime of its own it starts START_LEAD minutes from
+    now, and the clock is moved to that start."""
+    scheduling = config.setdefault("schedulingConfig", {})
+    start = None
+    if "startTime" not in scheduling:
+        start = minute_from_now(mock, 0)
+        scheduling["startTime"] = stamp(start)
+    iot.create_job(jobId=job_id, targets=targets, document=DOCUMENT, targetSelection="CONTINUOUS", **config)
+    if start is not None:
+        advance_to(mock, start)
 
 
 def job(iot: Any, job_id: str = "j") -> Dict[str, Any]:
@@ -78,6 +96,7 @@ def seeing(jobs_data: Any, things: List[str]) -> List[str]:
 def test_rollout_waits_for_the_window_and_pauses_when_it_closes(mock, iot, jobs_data):
     opens = minute_from_now(mock, 10)
     create_job(
+        mock,
         iot,
         "j",
         make_things(iot, 10),
@@ -112,7 +131,7 @@ def test_rollout_waits_for_the_window_and_pauses_when_it_closes(mock, iot, jobs_
 
 def test_unpaced_job_notifies_every_thing_when_the_window_opens(mock, iot, jobs_data):
     opens = minute_from_now(mock, 20)
-    create_job(iot, "j", make_things(iot, 4), **windows((daily_at(opens), 30)))
+    create_job(mock, iot, "j", make_things(iot, 4), **windows((daily_at(opens), 30)))
     mock.advance_time(minutes=10)
     assert seeing(jobs_data, names(4)) == []
     advance_to(mock, opens)
@@ -120,15 +139,16 @@ def test_unpaced_job_notifies_every_thing_when_the_window_opens(mock, iot, jobs_
     assert all(mock.notifications(t) for t in names(4))
 
 
-def test_job_created_inside_a_window_rolls_out_at_once(mock, iot, jobs_data):
-    opened = minute_from_now(mock, -5)  # opened a few minutes ago, open for an hour
-    create_job(iot, "j", make_things(iot, 3), **windows((daily_at(opened), 60)))
+def test_job_started_inside_a_window_rolls_out_at_once(mock, iot, jobs_data):
+    opened = minute_from_now(mock, -5)  # opened a few minutes before the start, open for an hour
+    create_job(mock, iot, "j", make_things(iot, 3), **windows((daily_at(opened), 60)))
     assert seeing(jobs_data, names(3)) == names(3)
 
 
 def test_any_open_window_allows_the_rollout(mock, iot, jobs_data):
     first, second = minute_from_now(mock, 10), minute_from_now(mock, 40)
     create_job(
+        mock,
         iot,
         "j",
         make_things(iot, 6),
@@ -146,6 +166,7 @@ def test_any_open_window_allows_the_rollout(mock, iot, jobs_data):
 def test_job_is_not_complete_while_things_wait_for_a_window(mock, iot, jobs_data):
     opens = minute_from_now(mock, 10)
     create_job(
+        mock,
         iot,
         "j",
         make_things(iot, 2),
@@ -162,13 +183,15 @@ def test_job_is_not_complete_while_things_wait_for_a_window(mock, iot, jobs_data
     [second] = seeing(jobs_data, names(2))
     jobs_data.start_next_pending_job_execution(thingName=second)
     jobs_data.update_job_execution(thingName=second, jobId="j", status="SUCCEEDED")
-    assert job(iot)["status"] == "COMPLETED"
+    # A CONTINUOUS job never completes; both things ran.
+    assert job(iot)["status"] == "IN_PROGRESS"
+    assert job(iot)["jobProcessDetails"]["numberOfSucceededThings"] == 2
 
 
 def test_scheduled_job_with_windows_starts_then_waits_for_a_window(mock, iot, jobs_data):
     start = minute_from_now(mock, 40)
     opens = start + 20 * MINUTE
-    create_job(iot, "j", make_things(iot, 2), **windows((daily_at(opens), 10), startTime=stamp(start)))
+    create_job(mock, iot, "j", make_things(iot, 2), **windows((daily_at(opens), 10), startTime=stamp(start)))
     assert job(iot)["status"] == "SCHEDULED"
     advance_to(mock, start)
     assert job(iot)["status"] == "IN_PROGRESS"
@@ -181,6 +204,7 @@ def test_stop_rollout_at_end_time_drops_things_still_waiting_for_a_window(mock, 
     opens = minute_from_now(mock, 50)
     end = minute_from_now(mock, 35)
     create_job(
+        mock,
         iot,
         "j",
         make_things(iot, 2),
@@ -188,13 +212,13 @@ def test_stop_rollout_at_end_time_drops_things_still_waiting_for_a_window(mock, 
     )
     mock.advance_time(hours=3)
     assert released(iot) == 0
-    assert job(iot)["status"] == "COMPLETED"  # nothing left to run
+    assert "processingTargets" not in job(iot)["jobProcessDetails"]  # nothing left to roll out
 
 
 def test_windows_are_described_as_given(mock, iot):
     config = windows(("cron(0 2 ? * SUN *)", 120), ("cron(30 22 L * ? *)", 45))
-    create_job(iot, "j", make_things(iot, 1), **config)
-    assert job(iot)["schedulingConfig"] == config["schedulingConfig"]
+    create_job(mock, iot, "j", make_things(iot, 1), **config)
+    assert job(iot)["schedulingConfig"]["maintenanceWindows"] == config["schedulingConfig"]["maintenanceWindows"]
 
 
 @pytest.mark.parametrize(
@@ -215,27 +239,27 @@ def test_windows_are_described_as_given(mock, iot):
         "cron(10-5 2 ? * SUN *)",
     ],
 )
-def test_invalid_cron_expressions_are_refused_and_create_nothing(iot, cron):
+def test_invalid_cron_expressions_are_refused_and_create_nothing(mock, iot, cron):
     arns = make_things(iot, 1)
     with pytest.raises(ClientError) as excinfo:
-        create_job(iot, "j", arns, **windows((cron, 30)))
+        create_job(mock, iot, "j", arns, **windows((cron, 30)))
     assert excinfo.value.response["Error"]["Code"] == "InvalidRequestException"
     assert iot.list_jobs()["jobs"] == []
 
 
 @pytest.mark.parametrize("duration", [0, 1431])
-def test_duration_out_of_range_is_refused(make_client, duration):
+def test_duration_out_of_range_is_refused(mock, make_client, duration):
     iot = make_client("iot", validate=False)
     arns = make_things(iot, 1)
     with pytest.raises(ClientError) as excinfo:
-        create_job(iot, "j", arns, **windows(("cron(0 2 ? * SUN *)", duration)))
+        create_job(mock, iot, "j", arns, **windows(("cron(0 2 ? * SUN *)", duration)))
     assert excinfo.value.response["Error"]["Code"] == "InvalidRequestException"
     assert iot.list_jobs()["jobs"] == []
 
 
 def test_describe_job_lists_the_next_window_openings(mock, iot, jobs_data):
     opens = minute_from_now(mock, 10)
-    create_job(iot, "j", make_things(iot, 2), **windows((daily_at(opens), 30)))
+    create_job(mock, iot, "j", make_things(iot, 2), **windows((daily_at(opens), 30)))
     rollouts = job(iot).get("scheduledJobRollouts")
     assert rollouts and rollouts[0] == {"startTime": stamp(opens)}
     assert rollouts[1] == {"startTime": stamp(opens + DAY)}

@@ -264,11 +264,16 @@ def refused(iot: Any, **config: Any) -> str:
     return excinfo.value.response["Error"]["Code"]
 
 
-def test_end_behavior_without_end_time_is_refused(mock, iot):
-    make_things(iot, 1)
+def test_end_behavior_without_end_time_is_accepted_and_does_nothing(mock, iot):
+    # botocore's docs: endBehavior "does not apply" without an endTime (issue 13; it used to be refused).
+    arns = make_things(iot, 1)
     start = minute_from_now(mock, 40)
-    assert refused(iot, **scheduling(start, behavior="CANCEL")) == "InvalidRequestException"
-    assert refused(iot, **scheduling(behavior="STOP_ROLLOUT")) == "InvalidRequestException"
+    create_job(iot, "later", arns, **scheduling(start, behavior="CANCEL"))
+    create_job(iot, "now", arns, **scheduling(behavior="FORCE_CANCEL"))
+    assert job(iot, "later")["schedulingConfig"] == {"startTime": stamp(start), "endBehavior": "CANCEL"}
+    mock.advance_time(hours=24 * 30)
+    assert job(iot, "later")["status"] == "IN_PROGRESS"
+    assert job(iot, "now")["status"] == "IN_PROGRESS"
 
 
 def test_window_shorter_than_thirty_minutes_is_refused(mock, iot):

@@ -220,8 +220,9 @@ def test_payload_builders(backend: Backend, clock: FixedClock) -> None:
         "jobId": "j", "thingName": "t", "status": "IN_PROGRESS", "statusDetails": {"p": "1"},
         "queuedAt": int(T0), "startedAt": int(T0 + 30), "lastUpdatedAt": int(T0 + 30),
         "versionNumber": 2, "executionNumber": 1, "approximateSecondsBeforeTimedOut": 60,
-        "jobDocument": '{"id": 1}',
+        "jobDocument": '{"id":1}',  # HTTPS: the compact re-serialisation (issue 13)
     }
+    assert device_execution(execution, clock.now(), True, over_mqtt=True)["jobDocument"] == {"id": 1}
     assert "jobDocument" not in device_execution(execution, clock.now(), include_document=False)
     assert all(type(v) is int for k, v in full.items() if k.endswith("At"))
 
@@ -251,7 +252,7 @@ def test_observe_payloads(backend: Backend, clock: FixedClock) -> None:
     j1 = _execution(backend, "t", "j1")
     assert _messages(backend, "t") == [
         ("notify", {"jobs": {"QUEUED": [summary(j1)]}, "timestamp": int(T0)}),
-        ("notify-next", {"execution": device_execution(j1, T0, True), "timestamp": int(T0)}),
+        ("notify-next", {"execution": device_execution(j1, T0, True, over_mqtt=True), "timestamp": int(T0)}),
     ]
     clock.advance(7)
     _job(backend, "j2", "t")
@@ -262,7 +263,8 @@ def test_observe_payloads(backend: Backend, clock: FixedClock) -> None:
                                                       "lastUpdatedAt": int(T0 + 7), "versionNumber": 1,
                                                       "executionNumber": 1}]},
                     "timestamp": int(T0 + 7)}),
-        ("notify-next", {"execution": device_execution(j2, clock.now(), True), "timestamp": int(T0 + 7)}),
+        ("notify-next", {"execution": device_execution(j2, clock.now(), True, over_mqtt=True),
+                         "timestamp": int(T0 + 7)}),
     ]
     with backend.executions.observe(["t"]):
         backend.executions.set_status(j2, "SUCCEEDED", clock.now())

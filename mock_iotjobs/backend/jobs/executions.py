@@ -12,6 +12,7 @@ import contextlib
 from typing import TYPE_CHECKING, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from ..events.notifications import NotificationLog
+from .documents import device_document
 from .model import IN_PROGRESS, QUEUED, TERMINAL, TIMED_OUT, Job, JobExecution
 
 if TYPE_CHECKING:
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
 DeviceView = Tuple[frozenset, Optional[Tuple[str, int]]]
 # UpdateJobExecution's stepTimeoutInMinutes of -1 cancels the current step timer.
 CANCEL_STEP_TIMER = -1
+# Pending executions a ``notify`` (ListNotification) carries at most.
+MAX_LISTED = 15
 
 
 def device_seconds(value: Optional[float]) -> Optional[int]:
@@ -55,7 +58,10 @@ class Executions:
             history_key=thing_name,
         )
         previous = job.latest.get(thing_name)
-        if previous is not None:
+        if previous is not None and previous.counted and retry_attempt > 0:
+            # A retry takes its attempt's place in the counts; a thing that re-joined
+            # keeps its earlier execution counted (measured: jobProcessDetails counts both).
+            previous.counted = False
             job.counts[previous.status] -= 1
         job.last_number[thing_name] = execution.execution_number
         history.append(execution)
@@ -71,10 +77,11 @@ class Executions:
         now: float,
         details: Optional[Dict[str, str]] = None,
         force_canceled: Optional[bool] = None,
+        bump_version: bool = True,
     ) -> None:
         job = execution.job
         old = execution.status
-        if job.latest.get(execution.thing_name) is execution:
+        if execution.counted:
             job.counts[old] -= 1
             job.counts[status] += 1
         execution.status = status
@@ -84,7 +91,8 @@ class Executions:
             execution.force_canceled = force_canceled
         if status == IN_PROGRESS and execution.started_at is None:
             execution.started_at = now
-        execution.version_number += 1
+        if bump_version:
+            execution.version_number += 1
         execution.last_updated_at = now
         job.last_updated_at = now
         if status in TERMINAL:
@@ -186,8 +194,11 @@ class Executions:
         ``now`` (default: the clock) is given by timed work, so a rollout wave or a
         timeout applied during a long ``advance_time`` is published at its due time."""
         before = {name: self._view(name) for name in thing_names}
+        namespaced = {name: self._namespaced(name) for name in before} if self._has_namespaces else {}
         yield
         now = self._backend.now() if now is None else now
+        for name, states in namespaced.items():
+            self._notify_namespaces(name, states, now)
         for name, (ids, next_key) in before.items():
             # One pending scan per thing serves the comparison and both payloads.
             in_progress, queued = self.pending(name)
@@ -197,6 +208,32 @@ class Executions:
             if after_next != next_key:
                 first = in_progress[0] if in_progress else (queued[0] if queued else None)
                 self._log.to_thing(name, "notify-next", _notify_next_payload(first, now), now)
+
+
+    # --- jobs with a namespaceId -------------------------------------------
+    @property
+    def _has_namespaces(self) -> bool:
+        jobs = getattr(self._backend, "jobs", None)
+        return jobs is not None and jobs.namespaced > 0
+
+    def _namespaced(self, thing_name: str) -> Dict[str, Tuple[int, str, int]]:
+        """(execution number, status, version) of the thing's executions of namespaced jobs."""
+        return {
+            job_id: (e.execution_number, e.status, e.version_number)
+            for job_id, e in self.by_thing.get(thing_name, {}).items()
+            if e.job.namespace_id
+        }
+
+    def _notify_namespaces(self, thing_name: str, before: Dict[str, Tuple[int, str, int]], now: float) -> None:
+        """The docs (CreateJob namespaceId): notifications of a namespaced job go to
+        ``$aws/things/<thing>/jobs/<jobId>/notify-namespace-<namespaceId>/``; each carries
+        the execution as notify-next does, whenever the execution appears or changes."""
+        for job_id, execution in self.by_thing.get(thing_name, {}).items():
+            namespace = execution.job.namespace_id
+            state = (execution.execution_number, execution.status, execution.version_number)
+            if namespace and before.get(job_id) != state:
+                payload = {"timestamp": int(now), "execution": device_execution(execution, now, True, over_mqtt=True)}
+                self._log.to_thing(thing_name, f"{job_id}/notify-namespace-{namespace}/", payload, now)
 
 
 _NO_VIEW: DeviceView = (frozenset(), None)
@@ -210,6 +247,10 @@ def _view_of(in_progress: List[JobExecution], queued: List[JobExecution]) -> Dev
 
 
 def _notify_payload(in_progress: List[JobExecution], queued: List[JobExecution], now: float) -> dict:
+    # The developer guide: a ListNotification holds no more than 15 pending executions,
+    # IN_PROGRESS ones first, then by the time they were queued.
+    in_progress = in_progress[:MAX_LISTED]
+    queued = queued[: MAX_LISTED - len(in_progress)]
     jobs = {}
     if in_progress:
         jobs[IN_PROGRESS] = [summary(e) for e in in_progress]
@@ -221,7 +262,8 @@ def _notify_payload(in_progress: List[JobExecution], queued: List[JobExecution],
 def _notify_next_payload(first: Optional[JobExecution], now: float) -> dict:
     payload: dict = {"timestamp": int(now)}
     if first is not None:
-        payload["execution"] = device_execution(first, now, include_document=True)
+        # notify-next is MQTT only: the document is the JSON object.
+        payload["execution"] = device_execution(first, now, include_document=True, over_mqtt=True)
     return payload
 
 
@@ -250,8 +292,8 @@ def seconds_before_timeout(execution: JobExecution, now: float) -> Optional[int]
     return max(0, int(deadline - now))
 
 
-def device_execution(execution: JobExecution, now: float, include_document: bool) -> dict:
-    """The device plane's JobExecution."""
+def device_execution(execution: JobExecution, now: float, include_document: bool, over_mqtt: bool = False) -> dict:
+    """The device plane's JobExecution; ``jobDocument`` spelt for HTTPS or MQTT (documents.py)."""
     out: dict = {
         "jobId": execution.job_id,
         "thingName": execution.thing_name,
@@ -269,7 +311,7 @@ def device_execution(execution: JobExecution, now: float, include_document: bool
     if remaining is not None:
         out["approximateSecondsBeforeTimedOut"] = remaining
     if include_document and execution.job.document is not None:
-        out["jobDocument"] = execution.job.document
+        out["jobDocument"] = device_document(execution.job, over_mqtt)
     return out
 
 

@@ -16,13 +16,15 @@ from ..arns import iot_arn
 from ..events.notifications import NotificationLog
 from . import maintenance, outcomes, rollout
 from . import targets as target_resolution
-from .documents import check_document
+from .checks import check_configs, check_maintenance
+from .documents import check_document, fetch_source
 from .executions import Executions
 from .model import (
     CANCELED,
     IN_PROGRESS,
     JOB_CANCELED,
     JOB_COMPLETED,
+    JOB_DELETION_IN_PROGRESS,
     JOB_IN_PROGRESS,
     JOB_SCHEDULED,
     QUEUED,
@@ -35,7 +37,11 @@ if TYPE_CHECKING:
     from ..state import Backend
 
 MAX_CONTINUOUS_TARGETS = 100
-MAX_TIMEOUT_MINUTES = 10080
+# How long (mock clock) a deleted job shows DELETION_IN_PROGRESS before it is gone.
+DELETION_SECONDS = 1.0
+MAX_DELETING = 10
+# Where _apply_template leaves a managed template's document before its parameters are filled in.
+BEFORE_SUBSTITUTION = "_documentBeforeSubstitution"
 CONFIG_MEMBERS = (
     "presignedUrlConfig",
     "jobExecutionsRolloutConfig",
@@ -55,6 +61,8 @@ class Jobs:
         self._executions = executions
         self._log = log
         self.by_id: Dict[str, Job] = {}
+        # Jobs with a namespaceId: while there are none, no change needs checking for them.
+        self.namespaced = 0
         executions.on_change = self._after_status_change
 
     def get(self, job_id: str) -> Job:
@@ -78,9 +86,12 @@ class Jobs:
         document, source = spec.get("document"), spec.get("documentSource")
         if (document is None) == (source is None):
             raise invalid_request("Exactly one of document or documentSource must be specified.")
+        check_configs(spec)
+        check_maintenance(p.get("targetSelection") or "SNAPSHOT", spec)
         if document is not None:
             check_document(document)
-        _check_configs(spec)
+        else:
+            document = fetch_source(backend.s3_objects, str(source), backend.region)
         things, groups = target_resolution.resolve(backend, p["targets"])
         now = backend.now()
         start_at, end_at = rollout.schedule_window(spec, now)
@@ -99,6 +110,7 @@ class Jobs:
             namespace_id=p.get("namespaceId"),
             job_template_arn=template_arn,
             document_parameters=p.get("documentParameters"),
+            document_before_substitution=spec.get(BEFORE_SUBSTITUTION),
             target_groups=groups,
         )
         job.rollout = rollout.rollout_state(job.config)
@@ -106,6 +118,7 @@ class Jobs:
         if p.get("tags"):
             backend.tags.check(job.arn, p["tags"])  # refuse before anything is registered
         self.by_id[job_id] = job
+        self.namespaced += 1 if job.namespace_id else 0
         if p.get("tags"):
             backend.tags.set(job.arn, p["tags"])
         if start_at is not None and start_at > now:
@@ -148,7 +161,7 @@ class Jobs:
         self.after_execution_change(job, now=when)
 
     def _end_schedule(self, job: Job, when: float) -> None:
-        if self.by_id.get(job.job_id) is not job or job.terminal:
+        if self.by_id.get(job.job_id) is not job or job.terminal or job.status == JOB_DELETION_IN_PROGRESS:
             return
         behavior = (job.config.get("schedulingConfig") or {}).get("endBehavior") or "STOP_ROLLOUT"
         if behavior == "STOP_ROLLOUT":
@@ -171,13 +184,18 @@ class Jobs:
             rendered = managed_templates.render_managed_template(
                 name, version or None, spec.get("documentParameters") or {}
             )
-            return {**spec, "document": rendered}
+            raw = managed_templates.get(name, version or None).document
+            return {**spec, "document": rendered, BEFORE_SUBSTITUTION: raw}
         template = self._backend.templates.get_by_arn(template_arn)
         merged = dict(template.job_config)
         if spec.get("document") is not None or spec.get("documentSource") is not None:
             merged.pop("document", None)
             merged.pop("documentSource", None)
+        template_scheduling = merged.get("schedulingConfig")
         merged.update({k: v for k, v in spec.items() if v is not None})
+        if template_scheduling and spec.get("schedulingConfig"):
+            # The template's maintenance windows and the job's start/end times together.
+            merged["schedulingConfig"] = {**template_scheduling, **spec["schedulingConfig"]}
         if spec.get("documentParameters"):
             raise invalid_request("documentParameters can only be used with a managed job template.")
         return merged
@@ -197,6 +215,8 @@ class Jobs:
         job = self.get(job_id)
         if job.status == JOB_COMPLETED:
             raise invalid_request(f"Job {job_id} is already COMPLETED and cannot be canceled.")
+        if job.status == JOB_DELETION_IN_PROGRESS:
+            raise invalid_request(f"Job {job_id} is being deleted (DELETION_IN_PROGRESS) and cannot be canceled.")
         now = self._backend.now() if now is None else now
         if job.status != JOB_CANCELED or force:
             job.rollout.waiting = []
@@ -218,26 +238,44 @@ class Jobs:
                 self._executions.set_status(execution, CANCELED, now, force_canceled=forced)
 
     def delete(self, job_id: str, force: bool) -> None:
+        """DeleteJob: the executions go at once (devices see nothing more); the job shows
+        DELETION_IN_PROGRESS for DELETION_SECONDS of the mock clock, then is gone."""
         job = self.get(job_id)
+        if job.status == JOB_DELETION_IN_PROGRESS:
+            raise invalid_transition(f"Job {job_id} is already being deleted (DELETION_IN_PROGRESS).")
         # The spec: without force only a job in a terminal state (COMPLETED or
         # CANCELED) can be deleted, even if a canceled job still has executions running.
         if not force and not job.terminal:
             raise invalid_transition(f"Cannot delete job {job_id} in status {job.status} unless force is true.")
+        deleting = sum(1 for other in self.by_id.values() if other.status == JOB_DELETION_IN_PROGRESS)
+        if deleting >= MAX_DELETING:
+            # botocore's docs: only 10 jobs may be DELETION_IN_PROGRESS at the same time.
+            raise limit_exceeded(f"Only {MAX_DELETING} jobs may have status DELETION_IN_PROGRESS at the same time.")
+        now = self._backend.now()
         executions = [e for history in job.history.values() for e in history]
         with self._executions.observe({e.thing_name for e in executions}):
             for execution in executions:
                 self._executions.forget(execution)
-            del self.by_id[job_id]
-        self._backend.tags.drop(job.arn)
-        self._log.event(f"$aws/events/job/{job_id}/deleted", _job_event(job, "deleted"), self._backend.now())
+            job.status = JOB_DELETION_IN_PROGRESS
+        job.last_updated_at = now
         # Timers and rollout ticks still scheduled for the job must find nothing to act on
         # (a timeout would otherwise retry the execution back into the thing's index).
         job.rollout.waiting = []
         job.latest.clear()
+        job.history.clear()
+        self._backend.scheduler.at(now + DELETION_SECONDS, lambda when: self._deleted(job, when))
+
+    def _deleted(self, job: Job, when: float) -> None:
+        if self.by_id.get(job.job_id) is not job:
+            return
+        del self.by_id[job.job_id]
+        self.namespaced -= 1 if job.namespace_id else 0
+        self._backend.tags.drop(job.arn)
+        self._log.event(f"$aws/events/job/{job.job_id}/deleted", _job_event(job, "deleted"), when)
 
     def update(self, job_id: str, p: Dict[str, Any]) -> Job:
         job = self.get(job_id)
-        _check_configs(p)
+        check_configs(p)
         if p.get("jobExecutionsRolloutConfig") is not None:
             fresh = rollout.rollout_state({"jobExecutionsRolloutConfig": p["jobExecutionsRolloutConfig"]})
             fresh.waiting = job.rollout.waiting
@@ -266,11 +304,11 @@ class Jobs:
         job.target_groups = list(dict.fromkeys(job.target_groups + groups))
         if comment is not None:
             job.comment = comment
-        # As when a thing joins a target group: reached again after its execution was REMOVED.
+        # As when a thing joins a target group: reached again once its execution finished.
         fresh: Dict[str, str] = {}
         for name, arn in things.items():
             latest = self._latest(job, name)
-            if not _waiting(job, name) and (latest is None or latest.status == REMOVED):
+            if not _waiting(job, name) and (latest is None or latest.terminal):
                 fresh[name] = arn
         with self._executions.observe(fresh):
             for name, arn in fresh.items():
@@ -344,11 +382,15 @@ class Jobs:
         if execution in history:
             history.remove(execution)
         self._executions.forget(execution)
-        if was_latest:
+        if execution.counted:
+            execution.counted = False
             job.counts[execution.status] -= 1
+        if was_latest:
             if history:
                 job.latest[key] = history[-1]
-                job.counts[history[-1].status] += 1
+                if not history[-1].counted:
+                    history[-1].counted = True
+                    job.counts[history[-1].status] += 1
                 if key == execution.thing_name:
                     self._executions.by_thing.setdefault(key, {})[job.job_id] = history[-1]
             else:
@@ -377,13 +419,17 @@ class Jobs:
                         job.rollout.waiting.append((thing_name, thing.arn))
                 continue
             with self._executions.observe([thing_name]):
-                if added and (latest is None or latest.status == REMOVED):
+                if added and (latest is None or latest.terminal):
+                    # Measured: a thing that joins a target group (again, or another one of
+                    # the job) after its execution finished gets a new execution, unless its
+                    # newest one is still QUEUED or IN_PROGRESS.
                     thing = backend.things.by_name.get(thing_name)
                     if thing is not None:
                         self._executions.create(job, thing_name, thing.arn, now)
                 elif not added and latest is not None and latest.status == QUEUED:
                     if not self._still_targeted(job, thing_name):
-                        self._executions.set_status(latest, REMOVED, now)
+                        # Measured: the REMOVED execution keeps its versionNumber.
+                        self._executions.set_status(latest, REMOVED, now, bump_version=False)
 
     def _still_targeted(self, job: Job, thing_name: str) -> bool:
         thing = self._backend.things.by_name.get(thing_name)
@@ -404,21 +450,6 @@ def _waiting(job: Job, thing_name: str) -> bool:
 
 def _detached(thing_name: str, execution: JobExecution) -> str:
     return f"{thing_name}#deleted-{execution.seq}"
-
-
-def _check_configs(p: Dict[str, Any]) -> None:
-    timeout = (p.get("timeoutConfig") or {}).get("inProgressTimeoutInMinutes")
-    if timeout is not None and not 1 <= timeout <= MAX_TIMEOUT_MINUTES:
-        raise invalid_request(f"inProgressTimeoutInMinutes must be between 1 and {MAX_TIMEOUT_MINUTES}; got {timeout}.")
-    rate = (p.get("jobExecutionsRolloutConfig") or {}).get("maximumPerMinute")
-    if rate is not None and rate > 1000:
-        raise invalid_request(f"maximumPerMinute must be at most 1000; got {rate}.")
-    rollout = p.get("jobExecutionsRolloutConfig") or {}
-    criteria = (rollout.get("exponentialRate") or {}).get("rateIncreaseCriteria")
-    if criteria is not None and len([v for v in criteria.values() if v is not None]) != 1:
-        raise invalid_request(
-            "rateIncreaseCriteria must set exactly one of numberOfNotifiedThings or numberOfSucceededThings."
-        )
 
 
 def _job_event(job: Job, operation: str) -> Dict[str, Any]:

@@ -61,6 +61,9 @@ class JobExecution:
     # Key of this thing's entry in ``job.latest``/``job.history``: the thing name,
     # or a detached key once the thing is deleted.
     history_key: str = ""
+    # Whether job.counts includes this execution: the latest of each thing does, and so
+    # do a re-joined thing's earlier ones (measured); a retried one does not.
+    counted: bool = True
 
     @property
     def job_id(self) -> str:
@@ -100,6 +103,9 @@ class Job:
     namespace_id: Optional[str] = None
     job_template_arn: Optional[str] = None
     document_parameters: Optional[Dict[str, str]] = None
+    # A managed template's document with its ${aws:iot:parameter:...} placeholders
+    # (GetJobDocument with beforeSubstitution); None when the document had none to fill.
+    document_before_substitution: Optional[str] = None
     # Latest execution per thing, in the order the things were targeted.
     latest: Dict[str, JobExecution] = field(default_factory=dict)
     # Every execution ever made for a thing (retries included), oldest first.

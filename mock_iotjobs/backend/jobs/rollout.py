@@ -78,10 +78,8 @@ def batch_size(state: RolloutState, succeeded: int) -> int:
 
 
 # SchedulingConfig times are "YYYY-MM-DD for the date and HH:MM for the time", in
-# UTC.  Seconds and an explicit UTC offset are tolerated; a bare date, a space
-# instead of the "T" or any other layout is refused (fromisoformat alone would
-# take "2030-01-01" as midnight).
-_SCHEDULE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?")
+# UTC.  Measured: exactly that; seconds or a "Z" are refused too.
+_SCHEDULE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 # Documented limits (botocore's SchedulingConfig): the start "can be scheduled up to
 # a year in advance and must be scheduled a minimum of thirty minutes from the
 # current time"; the end "no later than two years from the current time", at least
@@ -103,7 +101,7 @@ def parse_schedule_time(value: str, member: str) -> float:
             parsed = None
     if parsed is None:
         raise invalid_request(
-            f"schedulingConfig.{member} '{value}' is not a date and time of the form yyyy-MM-dd'T'HH:mm."
+            f"1 validation error detected: Provided time {value} UTC must follow the format YYYY-MM-DDThh:mm."
         )
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.timezone.utc)
@@ -118,8 +116,7 @@ def schedule_window(config: Dict[str, Any], now: float) -> Tuple[Optional[float]
     end = scheduling.get("endTime")
     start_at = parse_schedule_time(start, "startTime") if start else None
     end_at = parse_schedule_time(end, "endTime") if end else None
-    if scheduling.get("endBehavior") and end_at is None:
-        raise invalid_request("schedulingConfig.endBehavior requires an endTime.")
+    # endBehavior without endTime is accepted: botocore's docs say it "does not apply".
     if start_at is not None:
         if start_at - now < MIN_LEAD:
             raise invalid_request("schedulingConfig.startTime must be at least 30 minutes in the future.")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 from ...protocol.errors import conflict, invalid_request, not_found
 from ..arns import iot_arn
-from .documents import check_document
+from .documents import check_document, fetch_source
 
 if TYPE_CHECKING:
     from ..state import Backend
@@ -65,7 +65,7 @@ class JobTemplate:
         return result
 
     def describe(self) -> Dict[str, Any]:
-        result = {
+        result: Dict[str, Any] = {
             "jobTemplateArn": self.arn,
             "jobTemplateId": self.template_id,
             "description": self.description,
@@ -73,6 +73,8 @@ class JobTemplate:
             "document": self.document,
             "createdAt": self.created_at,
         }
+        # Measured: these configs show as {} when the template was created without them.
+        result.update({"presignedUrlConfig": {}, "jobExecutionsRolloutConfig": {}, "timeoutConfig": {}})
         result.update(copy.deepcopy(self.config))
         return result
 
@@ -98,36 +100,47 @@ class JobTemplates:
     def get(self, template_id: str) -> JobTemplate:
         template = self.by_id.get(template_id)
         if template is None:
-            raise not_found(f"Job template {template_id} does not exist.")
+            raise not_found(f"Job Template {template_id} cannot be found.")
         return template
 
     def get_by_arn(self, arn: str) -> JobTemplate:
         """The custom template whose ARN is ``arn`` (ResourceNotFoundException if none)."""
-        template_id = arn.split(":jobtemplate/", 1)[1] if ":jobtemplate/" in arn else None
-        template = self.by_id.get(template_id) if template_id else None
+        resource = arn.split(":")[5] if arn.count(":") >= 5 else ""
+        kind, _, template_id = resource.partition("/")
+        if kind != "jobtemplate":
+            # Measured: a job's ARN is refused as the wrong kind of resource (400).
+            raise invalid_request(f"Resource type should be jobtemplate but found invalid resource type {kind}")
+        template = self.by_id.get(template_id)
         if template is None or template.arn != arn:
-            raise not_found(f"Job template {arn} does not exist.")
+            raise not_found(f"Job Template {template_id} cannot be found.")
         return template
 
     def listing(self) -> List[JobTemplate]:
-        return sorted(self.by_id.values(), key=lambda t: t.seq)
+        """Newest first (measured)."""
+        return sorted(self.by_id.values(), key=lambda t: -t.seq)
 
     def create(self, p: Dict[str, Any]) -> JobTemplate:
         """A template from CreateJobTemplate parameters; raises before changing anything."""
         template_id = p["jobTemplateId"]
         if template_id in self.by_id:
-            raise conflict(f"Job template {template_id} already exists.", resourceId=template_id)
+            raise conflict(f"Job Template {template_id} already exists.", resourceId=template_id)
         document, source = p.get("document"), p.get("documentSource")
         config = {k: copy.deepcopy(p[k]) for k in CONFIG_MEMBERS if p.get(k) is not None}
+        if document is not None and source is not None:
+            raise invalid_request("Exactly one of document or documentSource must be specified.")
         if p.get("jobArn") is not None:
-            if document is not None or source is not None:
-                raise invalid_request("Specify either jobArn or a job document (document or documentSource), not both.")
-            document, source, from_job = self._from_job(p["jobArn"])
+            # Measured: a document given with jobArn is accepted and replaces the job's.
+            job_document, job_source, from_job = self._from_job(p["jobArn"])
+            if document is None and source is None:
+                document, source = job_document, job_source
             config = {**from_job, **config}
-        elif (document is None) == (source is None):
-            raise invalid_request("Exactly one of jobArn, document or documentSource must be specified.")
+        elif document is None and source is None:
+            raise invalid_request("Neither job document nor job document source is specified.")
         if document is not None:
             check_document(document)
+        elif p.get("documentSource") is not None:
+            # Read now, as for a job: a template naming an unreadable object is refused.
+            fetch_source(self._backend.s3_objects, p["documentSource"], self._backend.region)
         template = JobTemplate(
             template_id=template_id,
             arn=self.arn_for(template_id),
@@ -159,4 +172,6 @@ class JobTemplates:
         windows = (job_config.get("schedulingConfig") or {}).get("maintenanceWindows")
         if windows:
             config["maintenanceWindows"] = copy.deepcopy(windows)
-        return job.document, job.document_source, config
+        if job.document_source is not None:
+            return None, job.document_source, config
+        return job.document, None, config

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Optional
 
+from ...backend.jobs.checks import check_status_details
+from ...backend.jobs.documents import device_document
 from ...backend.jobs.executions import CANCEL_STEP_TIMER, device_execution, execution_state, summary
 from ...backend.jobs.model import DEVICE_REPORTABLE, IN_PROGRESS, QUEUED, JobExecution
 from ...backend.state import Backend
@@ -12,6 +14,9 @@ from ...protocol.models import JOBS_DATA
 from ..base import Context, Params, Result, compact, operation
 
 NEXT = "$next"
+# The Context.host mqtt/service.py gives requests that arrive over MQTT: there the
+# device receives jobDocument as the JSON object, over HTTPS as a string.
+MQTT_HOST = "mqtt"
 MAX_STEP_TIMEOUT_MINUTES = 10080
 
 
@@ -59,6 +64,7 @@ def start_next_pending_job_execution(ctx: Context, p: Params) -> Result:
     thing_name = p["thingName"]
     _thing(backend, thing_name)
     _check_step_timeout(p.get("stepTimeoutInMinutes"))
+    check_status_details(p.get("statusDetails"))
     execution = backend.executions.next_for(thing_name)
     if execution is None:
         return {}
@@ -68,7 +74,7 @@ def start_next_pending_job_execution(ctx: Context, p: Params) -> Result:
             backend.executions.device_update(
                 execution, IN_PROGRESS, now, p.get("statusDetails"), p.get("stepTimeoutInMinutes")
             )
-    return {"execution": device_execution(execution, now, include_document=True)}
+    return {"execution": device_execution(execution, now, include_document=True, over_mqtt=ctx.host == MQTT_HOST)}
 
 
 @operation(JOBS_DATA, "DescribeJobExecution")
@@ -90,7 +96,8 @@ def describe_job_execution(ctx: Context, p: Params) -> Result:
                 f"Job execution of job {execution.job_id} on thing {thing_name} "
                 f"is in terminal state {execution.status}.",
             )
-    return {"execution": device_execution(execution, now, include_document=include_document)}
+    over_mqtt = ctx.host == MQTT_HOST
+    return {"execution": device_execution(execution, now, include_document=include_document, over_mqtt=over_mqtt)}
 
 
 @operation(JOBS_DATA, "UpdateJobExecution")
@@ -101,6 +108,7 @@ def update_job_execution(ctx: Context, p: Params) -> Result:
     if status not in DEVICE_REPORTABLE:
         raise invalid_transition(f"The status of job execution cannot be changed to be {status}")
     _check_step_timeout(p.get("stepTimeoutInMinutes"), may_cancel=True)
+    check_status_details(p.get("statusDetails"))
     thing_name = p["thingName"]
     execution = _visible_execution(backend, thing_name, p["jobId"], p.get("executionNumber"))
     if execution.terminal:
@@ -121,5 +129,5 @@ def update_job_execution(ctx: Context, p: Params) -> Result:
         )
     return compact(
         executionState=execution_state(execution) if p.get("includeJobExecutionState") else None,
-        jobDocument=execution.job.document if p.get("includeJobDocument") else None,
+        jobDocument=device_document(execution.job, ctx.host == MQTT_HOST) if p.get("includeJobDocument") else None,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import List, Optional, Tuple
 
+from ...backend.jobs.checks import check_status_details
 from ...backend.jobs.model import IN_PROGRESS, Job, JobExecution
 from ...backend.paging import paginate
 from ...protocol.errors import invalid_transition, not_found, version_conflict
@@ -35,6 +36,7 @@ def describe_job_execution(ctx: Context, p: Params) -> Result:
 @operation(IOT, "CancelJobExecution")
 def cancel_job_execution(ctx: Context, p: Params) -> Result:
     backend = ctx.backend
+    check_status_details(p.get("statusDetails"))
     job = backend.jobs.get(p["jobId"])
     execution = find_execution(job, p["thingName"])
     if execution.terminal:

@@ -28,6 +28,10 @@ def describe_job(ctx: Context, p: Params) -> Result:
 @operation(IOT, "GetJobDocument")
 def get_job_document(ctx: Context, p: Params) -> Result:
     job = ctx.backend.jobs.get(p["jobId"])
+    # The document as stored: presigned-URL placeholders stay (they are filled only
+    # for devices); beforeSubstitution shows a managed template's parameters unfilled.
+    if p.get("beforeSubstitution") and job.document_before_substitution is not None:
+        return compact(document=job.document_before_substitution)
     return compact(document=job.document)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ...backend.jobs import managed_templates
 from ...backend.paging import paginate
+from ...protocol.errors import ServiceError, invalid_request
 from ...protocol.models import IOT
 from ..base import Context, Params, Result, compact, operation
 
@@ -27,14 +28,17 @@ def describe_job_template(ctx: Context, p: Params) -> Result:
 
 @operation(IOT, "ListJobTemplates")
 def list_job_templates(ctx: Context, p: Params) -> Result:
-    page, token = paginate(
-        ctx.backend.templates.listing(),
-        lambda t: t.seq,
-        p.get("maxResults"),
-        p.get("nextToken"),
-        "ListJobTemplates",
-        100,
-    )
+    try:
+        page, token = paginate(
+            ctx.backend.templates.listing(),
+            lambda t: -t.seq,  # newest first
+            p.get("maxResults"),
+            p.get("nextToken"),
+            "ListJobTemplates",
+            100,
+        )
+    except ServiceError:
+        raise invalid_request("Next token is invalid.") from None  # measured wording
     return compact(jobTemplates=[t.summary() for t in page], nextToken=token)
 
 

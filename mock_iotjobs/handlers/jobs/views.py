@@ -7,7 +7,7 @@ from typing import Any, Dict, List, Optional
 
 from ...backend.jobs import maintenance
 from ...backend.jobs.executions import seconds_before_timeout
-from ...backend.jobs.model import COUNT_MEMBERS, Job, JobExecution
+from ...backend.jobs.model import COUNT_MEMBERS, JOB_IN_PROGRESS, Job, JobExecution
 from ..base import compact
 
 
@@ -37,9 +37,24 @@ def job_description(job: Job, now: float) -> Dict[str, Any]:
         namespaceId=job.namespace_id,
         jobTemplateArn=job.job_template_arn,
         documentParameters=job.document_parameters,
-        isConcurrent=False,
-        **job.config,
+        isConcurrent=is_concurrent(job),
+        **{**UNSET_AS_EMPTY, **job.config},
     )
+
+
+# Measured: DescribeJob shows these as {} when the job was created without them.
+UNSET_AS_EMPTY: Dict[str, Any] = {
+    "presignedUrlConfig": {},
+    "jobExecutionsRolloutConfig": {},
+    "timeoutConfig": {},
+    "schedulingConfig": {},
+}
+
+
+def is_concurrent(job: Job) -> bool:
+    """The docs: true while the job is rolling out new executions or cancelling earlier
+    ones.  Cancelling is instant in the mock, so: while the rollout has things to reach."""
+    return job.status == JOB_IN_PROGRESS and bool(job.rollout is not None and job.rollout.waiting)
 
 
 def _scheduled_rollouts(job: Job, now: float) -> Optional[List[Dict[str, str]]]:
@@ -63,7 +78,7 @@ def job_summary(job: Job, group_id: Optional[str] = None) -> Dict[str, Any]:
         createdAt=job.created_at,
         lastUpdatedAt=job.last_updated_at,
         completedAt=job.completed_at,
-        isConcurrent=False,
+        isConcurrent=is_concurrent(job),
     )
 
 
