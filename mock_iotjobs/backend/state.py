@@ -19,11 +19,14 @@ from .registry.groups import ThingGroups
 from .registry.indexing import FleetIndex
 from .registry.thing_types import ThingTypes
 from .registry.things import ThingRegistry
+from .rules.topic_rules import TopicRules
 from .scheduler import Scheduler
 from .security.ca_certificates import CACertificates
 from .security.certificates import Certificates
+from .security.domain_configurations import DomainConfigurations
 from .security.policies import Policies
 from .security.principals import ThingPrincipals
+from .security.role_aliases import RoleAliases
 from .shadows.messages import RetainedMessages
 from .shadows.store import ShadowStore
 from .tags import TagStore
@@ -70,6 +73,9 @@ class Backend:
         self.connections: Dict[str, Callable[[bool, bool], None]] = {}
         self.ca_certificates = CACertificates(self)
         self.principals = ThingPrincipals(self)
+        self.role_aliases = RoleAliases(self)
+        self.domain_configurations = DomainConfigurations(self)
+        self.topic_rules = TopicRules(self)
 
     def next_seq(self) -> int:
         return next(self._seq)

@@ -1,0 +1,54 @@
+"""Domain configurations (configurable endpoints)."""
+
+from __future__ import annotations
+
+from ...backend.paging import paginate_marker
+from ...protocol.models import IOT
+from ..base import Context, Params, Result, compact, operation
+
+
+@operation(IOT, "CreateDomainConfiguration")
+def create_domain_configuration(ctx: Context, p: Params) -> Result:
+    backend = ctx.backend
+    configs = backend.domain_configurations
+    tags = p.get("tags") or []
+    name = p["domainConfigurationName"]
+    if tags and name not in configs.by_name:
+        # The ARN is only known once created; the count check needs no ARN's earlier tags.
+        backend.tags.check(f"pending:{name}", tags)
+    config = configs.create(name, p)
+    if tags:
+        backend.tags.set(config.arn, tags)
+    return {"domainConfigurationName": config.name, "domainConfigurationArn": config.arn}
+
+
+@operation(IOT, "DescribeDomainConfiguration")
+def describe_domain_configuration(ctx: Context, p: Params) -> Result:
+    return compact(**ctx.backend.domain_configurations.get(p["domainConfigurationName"]).describe())
+
+
+@operation(IOT, "UpdateDomainConfiguration")
+def update_domain_configuration(ctx: Context, p: Params) -> Result:
+    config = ctx.backend.domain_configurations.update(p["domainConfigurationName"], p)
+    return {"domainConfigurationName": config.name, "domainConfigurationArn": config.arn}
+
+
+@operation(IOT, "DeleteDomainConfiguration")
+def delete_domain_configuration(ctx: Context, p: Params) -> Result:
+    ctx.backend.domain_configurations.delete(p["domainConfigurationName"])
+    return {}
+
+
+@operation(IOT, "ListDomainConfigurations")
+def list_domain_configurations(ctx: Context, p: Params) -> Result:
+    service_type = p.get("serviceType")
+    items = list(enumerate(ctx.backend.domain_configurations.listing(service_type)))
+    page, marker = paginate_marker(
+        items,
+        lambda i: i[0],
+        p.get("pageSize"),
+        p.get("marker"),
+        f"ListDomainConfigurations:{service_type or ''}",
+        250,
+    )
+    return compact(domainConfigurations=[c.summary() for _, c in page], nextMarker=marker)
