@@ -305,3 +305,9 @@ def test_the_default_version_is_never_deleted(iot: Any, mock: MockIotJobs) -> No
 
 def test_list_policy_versions_of_a_missing_policy(iot: Any, mock: MockIotJobs) -> None:
     refused(mock, iot.list_policy_versions, "ResourceNotFoundException", 404, policyName="ghost")
+
+
+def test_create_policy_with_more_than_fifty_tags_is_refused(iot: Any, mock: MockIotJobs) -> None:
+    tags = [{"Key": f"k{i}", "Value": "v"} for i in range(51)]
+    create = iot.create_policy
+    refused(mock, create, "InvalidRequestException", 400, policyName="t", policyDocument=document(), tags=tags)

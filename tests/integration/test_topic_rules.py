@@ -188,3 +188,10 @@ def test_list_filters_and_pages(iot: Any) -> None:
     rest = iot.list_topic_rules(maxResults=2, nextToken=first["nextToken"])
     assert names(first["rules"] + rest["rules"]) == ["a", "b", "c"]
     assert "nextToken" not in rest
+
+
+def test_a_malformed_tagging_header_is_refused(iot: Any, mock: MockIotJobs) -> None:
+    create = iot.create_topic_rule
+    refused(mock, create, "InvalidRequestException", 400, ruleName="r", topicRulePayload=payload(), tags="no-equals")
+    many = "&".join(f"k{i}=v" for i in range(51))
+    refused(mock, create, "InvalidRequestException", 400, ruleName="r", topicRulePayload=payload(), tags=many)

@@ -109,12 +109,12 @@ class Policies:
         if self._of_policy.get(name):
             raise ServiceError(
                 "DeleteConflictException",
-                f"The policy {name} cannot be deleted as it is attached to one or more targets; detach it first.",
+                f"The policy cannot be deleted as the policy is attached to one or more principals (name={name})",
             )
         if len(policy.versions) > 1:
             raise ServiceError(
                 "DeleteConflictException",
-                f"The policy {name} cannot be deleted as it has non-default versions; delete them first.",
+                f"The policy cannot be deleted as versions other than the default version exist (name={name})",
             )
         del self.by_name[name]
         self._of_policy.pop(name, None)
