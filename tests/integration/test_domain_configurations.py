@@ -159,3 +159,25 @@ def test_list_sorted_by_name_filtered_by_service_type_and_paged(iot: Any) -> Non
         "zeta",
     ]
     assert "nextMarker" not in rest
+
+
+def test_default_endpoints_have_configurations_to_describe_and_update(iot: Any, mock: MockIotJobs) -> None:
+    address = iot.describe_endpoint(endpointType="iot:Data-ATS")["endpointAddress"]
+    before = mock.backend().snapshot()
+    described = iot.describe_domain_configuration(domainConfigurationName="iot:Data-ATS")
+    assert mock.backend().snapshot() == before
+    assert described["domainConfigurationName"] == "iot:Data-ATS"
+    assert described["domainName"] == address
+    assert (described["domainType"], described["serviceType"]) == ("ENDPOINT", "DATA")
+    assert described["domainConfigurationStatus"] == "ENABLED"
+    jobs = iot.describe_domain_configuration(domainConfigurationName="iot:Jobs")
+    jobs_address = iot.describe_endpoint(endpointType="iot:Jobs")["endpointAddress"]
+    assert (jobs["domainName"], jobs["serviceType"]) == (jobs_address, "JOBS")
+
+    iot.update_domain_configuration(
+        domainConfigurationName="iot:Data-ATS", tlsConfig={"securityPolicy": "IoTSecurityPolicy_TLS13_1_3_2022_10"}
+    )
+    described = iot.describe_domain_configuration(domainConfigurationName="iot:Data-ATS")
+    assert described["tlsConfig"] == {"securityPolicy": "IoTSecurityPolicy_TLS13_1_3_2022_10"}
+    assert described["domainName"] == address
+    refused(mock, iot.describe_domain_configuration, "ResourceNotFoundException", 404, domainConfigurationName="iot:X")

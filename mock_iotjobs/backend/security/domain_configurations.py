@@ -1,7 +1,9 @@
 """Domain configurations: configurable endpoints (AWS-managed or customer-managed domains).
 
 A configuration with a ``domainName`` is a customer-managed domain and needs
-a server certificate; one without gets an AWS-managed domain name.  AWS asks
+a server certificate; one without gets an AWS-managed domain name.  The
+account's default endpoints have configurations too (``iot:Data-ATS``, ...,
+domain type ENDPOINT) that can be described and updated, not created or deleted.  AWS asks
 that a configuration be DISABLED before it is deleted, to avoid deleting a live
 endpoint by accident: the mock refuses to delete an ENABLED one.
 """
@@ -41,7 +43,8 @@ class DomainConfiguration:
     domain_type: str
     service_type: str
     status: str
-    last_status_change: float
+    # None for a default endpoint whose status never changed.
+    last_status_change: Optional[float]
     server_certificate_arns: List[str] = field(default_factory=list)
     validation_certificate_arn: Optional[str] = None
     authentication_type: str = "DEFAULT"
@@ -93,6 +96,30 @@ class DomainConfigurations:
         configs = sorted(self.by_name.values(), key=lambda c: c.name)
         return [c for c in configs if service_type is None or c.service_type == service_type]
 
+    def default_endpoint(self, name: str, address: str, service_type: str) -> DomainConfiguration:
+        """The configuration of a default endpoint (``iot:Data-ATS``, ...): the stored one once
+        it has been updated, else a fresh ENABLED one (not stored: reading changes nothing)."""
+        stored = self.by_name.get(name)
+        if stored is not None:
+            return stored
+        return DomainConfiguration(
+            name=name,
+            arn=iot_arn(self._backend.region, self._backend.account_id, f"domainconfiguration/{name}"),
+            seq=0,
+            domain_name=address,
+            domain_type="ENDPOINT",
+            service_type=service_type,
+            status=ENABLED,
+            last_status_change=None,
+            settings={"tlsConfig": {"securityPolicy": DEFAULT_SECURITY_POLICY}},
+        )
+
+    def store(self, config: DomainConfiguration) -> None:
+        """Keep a default endpoint's configuration once it is updated."""
+        if config.name not in self.by_name:
+            config.seq = self._backend.next_seq()
+            self.by_name[config.name] = config
+
     def create(self, name: str, p: Dict[str, Any]) -> DomainConfiguration:
         existing = self.by_name.get(name)
         if existing is not None:
@@ -132,11 +159,11 @@ class DomainConfigurations:
         self.by_name[name] = config
         return config
 
-    def update(self, name: str, p: Dict[str, Any]) -> DomainConfiguration:
-        config = self.get(name)
+    def update(self, config: DomainConfiguration, p: Dict[str, Any]) -> DomainConfiguration:
         if p.get("removeAuthorizerConfig") and p.get("authorizerConfig") is not None:
             raise invalid_request("authorizerConfig and removeAuthorizerConfig cannot be given together.")
         status = p.get("domainConfigurationStatus")
+        self.store(config)
         if status is not None and status != config.status:
             config.status = status
             config.last_status_change = self._backend.now()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from ...backend.paging import paginate_marker
+from ...backend.security.domain_configurations import DomainConfiguration
 from ...protocol.models import IOT
 from ..base import Context, Params, Result, compact, operation
+from ..endpoint import endpoint_address
 
 
 @operation(IOT, "CreateDomainConfiguration")
@@ -22,14 +24,33 @@ def create_domain_configuration(ctx: Context, p: Params) -> Result:
     return {"domainConfigurationName": config.name, "domainConfigurationArn": config.arn}
 
 
+# The default endpoints' reserved configuration names and their service types.
+DEFAULT_ENDPOINTS = {
+    "iot:Data-ATS": "DATA",
+    "iot:Data": "DATA",
+    "iot:CredentialProvider": "CREDENTIAL_PROVIDER",
+    "iot:Jobs": "JOBS",
+}
+
+
+def _config(ctx: Context, name: str) -> DomainConfiguration:
+    configs = ctx.backend.domain_configurations
+    if name not in DEFAULT_ENDPOINTS:
+        return configs.get(name)
+    backend = ctx.backend
+    address = endpoint_address(name, backend.account_id, backend.region)
+    return configs.default_endpoint(name, address, DEFAULT_ENDPOINTS[name])
+
+
 @operation(IOT, "DescribeDomainConfiguration")
 def describe_domain_configuration(ctx: Context, p: Params) -> Result:
-    return compact(**ctx.backend.domain_configurations.get(p["domainConfigurationName"]).describe())
+    return compact(**_config(ctx, p["domainConfigurationName"]).describe())
 
 
 @operation(IOT, "UpdateDomainConfiguration")
 def update_domain_configuration(ctx: Context, p: Params) -> Result:
-    config = ctx.backend.domain_configurations.update(p["domainConfigurationName"], p)
+    config = _config(ctx, p["domainConfigurationName"])
+    ctx.backend.domain_configurations.update(config, p)
     return {"domainConfigurationName": config.name, "domainConfigurationArn": config.arn}
 
 
