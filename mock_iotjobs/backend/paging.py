@@ -65,3 +65,28 @@ def paginate(
     page = list(items[start : start + size])
     more = start + size < len(items)
     return page, (encode_token(scope, key(page[-1])) if more and page else None)
+
+
+def paginate_marker(
+    items: Sequence[T],
+    key: Callable[[T], int],
+    page_size: Optional[int],
+    marker: Optional[str],
+    scope: str,
+    default_size: int,
+) -> Tuple[List[T], Optional[str]]:
+    """As :func:`paginate`, for the older IoT listings whose ``marker``/``nextMarker``
+    must match ``[A-Za-z0-9+/]+={0,2}`` (standard base64, which the URL-safe
+    tokens above are not)."""
+    token = None
+    if marker:
+        try:
+            raw = base64.b64decode(marker, validate=True)
+        except ValueError:
+            raise invalid_request("The marker is invalid.") from None
+        token = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    page, next_token = paginate(items, key, page_size, token, scope, default_size)
+    if next_token is None:
+        return page, None
+    raw = base64.urlsafe_b64decode(next_token + "=" * (-len(next_token) % 4))
+    return page, base64.b64encode(raw).decode()

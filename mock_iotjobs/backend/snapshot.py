@@ -117,4 +117,22 @@ def snapshot(backend: "Backend") -> Dict[str, Any]:
             thing: {principal: a.kind for principal, a in attached.items()}
             for thing, attached in backend.principals.by_thing.items()
         },
+        "policies": _policies(backend),
+        "roleAliases": [a.describe() for a in backend.role_aliases.by_name.values()],
+        "domainConfigurations": [c.describe() for c in backend.domain_configurations.by_name.values()],
+        "topicRules": [dict(r.describe(), ruleArn=r.arn) for r in backend.topic_rules.by_name.values()],
+    }
+
+
+def _policies(backend: "Backend") -> Dict[str, Any]:
+    policies = backend.policies
+    return {
+        policy.name: {
+            "arn": policy.arn,
+            "defaultVersionId": policy.default_id,
+            "generationId": policy.generation_id,
+            "versions": {str(v.version_id): v.document for v in policy.versions.values()},
+            "targets": [target for _, target in policies.targets_of(policy.name)],
+        }
+        for policy in policies.by_name.values()
     }

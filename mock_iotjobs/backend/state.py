@@ -22,11 +22,14 @@ from .registry.groups import ThingGroups
 from .registry.indexing import FleetIndex
 from .registry.thing_types import ThingTypes
 from .registry.things import ThingRegistry
+from .rules.topic_rules import TopicRules
 from .scheduler import Scheduler
 from .security.ca_certificates import CACertificates
 from .security.certificates import Certificates
+from .security.domain_configurations import DomainConfigurations
 from .security.policies import Policies
 from .security.principals import ThingPrincipals
+from .security.role_aliases import RoleAliases
 from .shadows.messages import RetainedMessages
 from .shadows.store import ShadowStore
 from .tags import TagStore
@@ -77,6 +80,9 @@ class Backend:
         self.command_executions = CommandExecutions(self)
         # Objects documentSource may name when moto is not active (shared by the store).
         self.s3_objects = s3_objects if s3_objects is not None else S3Objects()
+        self.role_aliases = RoleAliases(self)
+        self.domain_configurations = DomainConfigurations(self)
+        self.topic_rules = TopicRules(self)
 
     def next_seq(self) -> int:
         return next(self._seq)

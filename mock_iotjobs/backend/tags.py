@@ -14,7 +14,20 @@ if TYPE_CHECKING:
 MAX_TAGS = 50
 
 _ARN = re.compile(r"arn:aws(?:-cn|-us-gov)?:iot:[a-z0-9-]+:\d{12}:([a-z]+)/(.+)")
-TAGGABLE = ("job", "jobtemplate", "thinggroup", "thing", "thingtype", "billinggroup", "cacert", "command")
+TAGGABLE = (
+    "job",
+    "jobtemplate",
+    "thinggroup",
+    "thing",
+    "thingtype",
+    "billinggroup",
+    "cacert",
+    "policy",
+    "rolealias",
+    "domainconfiguration",
+    "rule",
+    "command",
+)
 
 
 class TagStore:
@@ -80,4 +93,13 @@ def _lookup(backend: "Backend", kind: str, name: str) -> Optional[Any]:
         return backend.ca_certificates.by_id.get(name)
     if kind == "command":
         return backend.commands.by_id.get(name)
+    if kind == "policy":
+        return backend.policies.by_name.get(name)
+    if kind == "rolealias":
+        return backend.role_aliases.by_name.get(name)
+    if kind == "domainconfiguration":
+        # A domain configuration's ARN ends in name/suffix.
+        return backend.domain_configurations.by_name.get(name.split("/", 1)[0])
+    if kind == "rule":
+        return backend.topic_rules.by_name.get(name)
     return backend.things.by_name.get(name)

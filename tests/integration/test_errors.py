@@ -150,10 +150,10 @@ def test_unknown_route_names_method_and_path(mock: MockIotJobs, base: str) -> No
 
 
 def test_unimplemented_iot_operation_names_itself(mock: MockIotJobs) -> None:
-    assert ("iot", "CreatePolicy") not in HANDLERS
-    answer = requests.post(f"{IOT_URL}/policies/my-policy", json={"policyDocument": "{}"}, timeout=5)
+    assert ("iot", "DescribeAuthorizer") not in HANDLERS
+    answer = requests.get(f"{IOT_URL}/authorizer/my-authorizer", timeout=5)
     body = assert_aws_error(answer, "NotImplementedException", 501)
-    assert "iot CreatePolicy" in body["message"]
+    assert "iot DescribeAuthorizer" in body["message"]
 
 
 def test_unimplemented_device_operation_names_itself(make_client: Any) -> None:

@@ -115,7 +115,7 @@ def test_missing_or_foreign_resource_is_not_found(iot: Any, resource: str) -> No
     [
         "not-an-arn",
         "arn:aws:s3:::bucket/key",
-        arn("policy/p"),
+        arn("client/c"),
         "arn:aws:iot:us-east-1::jobtemplate/AWS-Reboot:1.0",
     ],
 )

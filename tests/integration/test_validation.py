@@ -137,15 +137,15 @@ def test_validation_comes_before_existence_checks(iot: Any) -> None:
 
 
 def test_iot_unimplemented_operations_are_still_validated(iot: Any) -> None:
-    assert ("iot", "CreatePolicy") not in HANDLERS
-    message = refused(iot.create_policy, policyName="bad name!", policyDocument="{}")
-    assert message.startswith(PREFIX) and "at 'policyName'" in message
+    assert ("iot", "DescribeAuthorizer") not in HANDLERS
+    message = refused(iot.describe_authorizer, authorizerName="bad name!")
+    assert message.startswith(PREFIX) and "at 'authorizerName'" in message
     with pytest.raises(ClientError) as caught:
-        iot.create_policy(policyName="ok-name", policyDocument="{}")
+        iot.describe_authorizer(authorizerName="ok-name")
     error = caught.value.response
     assert error["Error"]["Code"] == "NotImplementedException"
     assert error["ResponseMetadata"]["HTTPStatusCode"] == 501
-    assert "CreatePolicy" in error["Error"]["Message"]
+    assert "DescribeAuthorizer" in error["Error"]["Message"]
 
 
 # --- iot-jobs-data (device plane) ----------------------------------------------

@@ -109,3 +109,10 @@ def test_region_from_host() -> None:
     assert region_from_host("data.jobs.iot.ap-south-1.amazonaws.com") == "ap-south-1"
     assert region_from_host("iot.cn-north-1.amazonaws.com.cn") == "cn-north-1"
     assert region_from_host("localhost:5000") is None
+
+
+def test_an_encoded_slash_stays_inside_its_label() -> None:
+    # ListAttachedPolicies puts a thing group ARN (with a "/") in one path label.
+    target = "arn:aws:iot:us-east-1:123456789012:thinggroup/fleet"
+    path = "/attached-policies/" + target.replace(":", "%3A").replace("/", "%2F")
+    assert route(IOT, "POST", path) == ("ListAttachedPolicies", {"target": target})

@@ -264,6 +264,8 @@ class ThingGroups:
             for thing in members:
                 self._of_thing.get(thing, {}).pop(name, None)
             del self.by_name[name]
+            # Policies attached to the group go with it.
+            self._backend.policies.forget_target(group.arn)
             if group.parent is not None:
                 self.by_name[group.parent].children.remove(name)
 

@@ -1,0 +1,1 @@
+"""Topic rules of the IoT rules engine (stored and echoed; not executed)."""
