@@ -10,4 +10,12 @@ from .events import configurations  # noqa: F401
 from .jobs import device, executions, jobs, templates  # noqa: F401
 from .registry import billing_groups, dynamic_groups, groups, indexing, thing_types, things  # noqa: F401
 from .rules import topic_rules  # noqa: F401
-from .security import ca_certificates, certificates, domain_configurations, policies, principals, role_aliases  # noqa: F401
+from .security import (  # noqa: F401
+    authorization,
+    ca_certificates,
+    certificates,
+    domain_configurations,
+    policies,
+    principals,
+    role_aliases,
+)

@@ -269,6 +269,8 @@ def _scenario(arn: Callable[[str], str]) -> List[Call]:
         ("iot-data", "GetRetainedMessage", {"topic": "fleet/none"}),
         ("iot-data", "ListRetainedMessages", {}),
         ("iot-data", "DeleteConnection", {"clientId": "nobody"}),
+        ("iot", "TestAuthorization", {"authInfos": [{"actionType": "CONNECT", "resources": ["c1"]}]}),
+        ("iot", "TestAuthorization", {"principal": "nope", "authInfos": [{"actionType": "CONNECT"}]}),
     ]
     return calls + _security_calls(arn)
 
