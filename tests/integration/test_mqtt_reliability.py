@@ -18,7 +18,7 @@ from typing import Any, Iterator, List, Optional, Tuple
 
 import pytest
 from test_mqtt_protocol import RawClient, connect_packet
-from test_mqtt_support import V5, V311, PahoDevice, make_thing, reason_value
+from test_mqtt_support import V5, V311, PahoDevice, _banner_lines, _spawn, make_thing, reason_value
 
 from mock_iotjobs import MockIotJobs
 from mock_iotjobs.mqtt import MqttLimits, MqttListener, mqtt_listener
@@ -459,3 +459,24 @@ def test_notifications_nobody_subscribed_to_never_reach_the_loop(
         assert routed == ["$aws/things/fleet-7/jobs/notify-next"]  # not 200 + events
     finally:
         device.close()
+
+
+# --- serve --mqtt-limit -------------------------------------------------------------------------------
+def test_serve_takes_mqtt_limits() -> None:
+    bad = _spawn("serve", "--port", "0", "--mqtt-port", "0", "--mqtt-limit", "max_nonsense=1")
+    assert bad.wait(20) == 2
+    assert bad.stderr is not None and b"unknown MQTT limit" in bad.stderr.read()
+    process = _spawn("serve", "--port", "0", "--mqtt-port", "0", "--mqtt-limit", "max_filters_per_subscribe=9")
+    try:
+        mqtt_line = _banner_lines(process, 1)[0]
+        client = _connected(int(mqtt_line.rsplit(":", 1)[1]), "nine")
+        client.send(subscribe(1, [f"f/{n}" for n in range(9)]))
+        assert client.read_packet() == (0x90, b"\x00\x01" + b"\x01" * 9)
+        client.close()
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        finally:
+            if process.poll() is None:
+                process.kill()
