@@ -167,8 +167,14 @@ class Fleet:
             pass
 
 
+_SESSION: Optional[Any] = None
+
+
 def _iot(m: MockIotJobs) -> Any:
-    return boto3.client(
+    global _SESSION
+    if _SESSION is None:
+        _SESSION = boto3.session.Session()  # one session: the models load once
+    return _SESSION.client(
         "iot", region_name=m.default_region, aws_access_key_id="AKIABENCH", aws_secret_access_key="secret"
     )
 
