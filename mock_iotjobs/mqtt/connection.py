@@ -269,7 +269,9 @@ class Connection:
             return False
         will = connect.will
         if will is not None and not self.broker.valid_will(will):
-            raise MalformedPacket(f"will topic {will.topic!r} is not a valid topic name", codec.TOPIC_NAME_INVALID)
+            raise MalformedPacket(
+                f"the will on {will.topic!r}: invalid topic or payload too large", codec.TOPIC_NAME_INVALID
+            )
         self.client_id = client_id
         self._will = will
         self._max_outgoing = connect.properties.get(codec.MAXIMUM_PACKET_SIZE, self._max_outgoing)
