@@ -194,7 +194,8 @@ class MqttListener:
         if sock is not None:
             # asyncio sets this only for sockets made with proto=IPPROTO_TCP; without it a
             # PUBACK followed by the answer meets delayed ACKs: 40 ms per request.
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            with contextlib.suppress(OSError):  # a client already gone: its run() ends at once
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
             await Connection(self._broker, reader, writer).run()
         except asyncio.CancelledError:
