@@ -271,7 +271,7 @@ def bench_create_job_with_listener(things: int, subscribed: int) -> Dict[str, fl
 
 def bench_many_subscriptions(subscriptions: int, publishes: int) -> Dict[str, float]:
     """One client holds ``subscriptions`` filters; another publishes ``publishes`` messages
-    matching one of them: until all arrived, against the same with a single filter."""
+    matching one of them: until all arrived, against the same with a single filter (best of 3)."""
 
     def run(filter_count: int) -> float:
         limits = MqttLimits(max_subscriptions=filter_count, max_filters_per_subscribe=1000)
@@ -297,7 +297,9 @@ def bench_many_subscriptions(subscriptions: int, publishes: int) -> Dict[str, fl
             pub.close()
         return elapsed
 
-    with_many, with_one = run(subscriptions), run(1)
+    # Best of 3 each, alternating: single runs of ~0.1 s swing 2x on a shared machine.
+    runs = [(run(subscriptions), run(1)) for _ in range(3)]
+    with_many, with_one = min(r[0] for r in runs), min(r[1] for r in runs)
     return {
         "subscriptions": subscriptions,
         "publishes": publishes,
