@@ -115,6 +115,8 @@ def test_client_ids_that_are_no_thing_get_no_things_topics(
             "$aws/things/+/jobs/notify-next",
             "$aws/things/+/jobs/#",
             "$aws/things/#",
+            f"$aws/commands/clients/{client_id}/executions/+/request/#",
+            f"$aws/commands/things/{client_id}/executions/+/request/#",
         ):
             levels = topic_filter.split("/")
             if any(("+" in lv and lv != "+") or ("#" in lv and lv != "#") for lv in levels) or "#" in levels[:-1]:
