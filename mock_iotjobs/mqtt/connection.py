@@ -82,6 +82,11 @@ class Connection:
         if not self.closed and not self.writer.is_closing():
             self.writer.write(data)
 
+    @property
+    def inflight(self) -> int:
+        """QoS 1 messages sent to this client and not acknowledged yet."""
+        return len(self._inflight)
+
     def queued_bytes(self) -> int:
         """Bytes held for this client: unsent socket buffer plus waiting QoS 1 messages."""
         return self.writer.transport.get_write_buffer_size() + self._waiting_bytes

@@ -133,7 +133,7 @@ class MqttListener:
             stats = {
                 connection.client_id: {
                     "subscriptions": len(connection.subscriptions),
-                    "inflight": len(connection._inflight),
+                    "inflight": connection.inflight,
                     "queued_bytes": connection.queued_bytes(),
                     "dropped": connection.dropped,
                 }
