@@ -14,6 +14,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=5123)
     serve.add_argument("--mqtt-port", type=int, default=None, help="also serve the jobs MQTT topics")
+    serve.add_argument(
+        "--mqtt-limit",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="change one MQTT bound, e.g. max_subscriptions=500 (repeatable; see docs/mqtt.md, Limits)",
+    )
     serve.add_argument("--log", action="store_true", help="print one line per request")
     commands.add_parser("coverage", help="list which model operations are implemented")
     args = parser.parse_args(argv)

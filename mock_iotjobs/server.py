@@ -372,6 +372,15 @@ def run_server(args: Any) -> int:
         if start_mqtt is None:
             print(f"mock_iotjobs: cannot serve --mqtt-port {mqtt_port}: {reason}", file=sys.stderr)
             return 2
+    mqtt_options: Dict[str, Any] = {}
+    if getattr(args, "mqtt_limit", None):
+        from .mqtt.limits import MqttLimits
+
+        try:
+            mqtt_options["limits"] = MqttLimits().with_overrides(args.mqtt_limit)
+        except ValueError as error:
+            print(f"mock_iotjobs: --mqtt-limit: {error}", file=sys.stderr)
+            return 2
     try:
         server = ServerThread(host, port, log=log)
     except OSError as error:
@@ -383,7 +392,7 @@ def run_server(args: Any) -> int:
     try:
         server.start()
         if start_mqtt is not None:
-            mqtt = start_mqtt(server.store, host, mqtt_port)
+            mqtt = start_mqtt(server.store, host, mqtt_port, **mqtt_options)
             mqtt_bound = getattr(mqtt, "port", mqtt_port)
             print(f"mock_iotjobs MQTT listening on mqtt://{host}:{mqtt_bound}", flush=True)
         print(f"mock_iotjobs listening on {server.url}", flush=True)

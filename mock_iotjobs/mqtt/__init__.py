@@ -10,6 +10,7 @@ from the same state as both HTTPS planes.  See ``docs/mqtt.md``.
 - the pytest fixture ``iot_jobs_mqtt``.
 """
 
+from .limits import MqttLimits
 from .listener import MqttListener, mqtt_listener, start_listener
 
-__all__ = ["MqttListener", "mqtt_listener", "start_listener"]
+__all__ = ["MqttLimits", "MqttListener", "mqtt_listener", "start_listener"]

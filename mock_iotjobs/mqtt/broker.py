@@ -10,6 +10,11 @@ Like AWS IoT's broker, it does three things with a client's PUBLISH:
   unauthorized publish; MQTT 5: PUBACK ``0x87 Not authorized``, or nothing for QoS 0);
 - on ordinary topics it routes to subscribers (QoS 0 and 1, retained messages).
 
+Subscriptions live in a :class:`SubscriptionIndex` (a trie over topic levels), so
+routing a message costs what matches it.  The bounds (subscriptions per
+connection, topic size, retained messages) are the listener's
+:class:`MqttLimits`.
+
 Messages the engine publishes (``notify``, ``notify-next``, Jobs events) come in
 through :meth:`Broker.route` from the notification hook.  Everything here
 runs on the listener's event loop.
@@ -19,13 +24,15 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from . import codec, commands
 from .codec import MQTT_5
 from .connection import Connection, Subscription
+from .index import SubscriptionIndex
+from .limits import MqttLimits
 from .service import JobsService
-from .topics import jobs_topic, matches, may_publish, may_subscribe, valid_filter, valid_topic_name
+from .topics import jobs_topic, matches, may_publish, may_subscribe, valid_filter, valid_topic_name, within_limits
 
 log = logging.getLogger("mock_iotjobs.mqtt")
 
@@ -35,10 +42,13 @@ _NO_RETAINED = 2
 
 
 class Broker:
-    def __init__(self, service: JobsService) -> None:
+    def __init__(self, service: JobsService, limits: Optional[MqttLimits] = None) -> None:
         self.service = service
+        self.limits = limits or MqttLimits()
         self.connections: Dict[str, Connection] = {}
+        self.index: SubscriptionIndex[Connection, Subscription] = SubscriptionIndex()
         self.retained: Dict[str, Tuple[bytes, int]] = {}
+        self.retained_bytes = 0
 
     # --- connections -------------------------------------------------------------
     def register(self, connection: Connection) -> None:
@@ -49,6 +59,9 @@ class Broker:
         self.connections[connection.client_id] = connection
 
     def unregister(self, connection: Connection) -> None:
+        for topic_filter in connection.subscriptions:
+            self.index.remove(topic_filter, connection)
+        connection.subscriptions.clear()
         if self.connections.get(connection.client_id) is connection:
             del self.connections[connection.client_id]
 
@@ -56,40 +69,64 @@ class Broker:
         for connection in list(self.connections.values()):
             connection.close(codec.SERVER_SHUTTING_DOWN)
 
-    @staticmethod
-    def valid_topic(topic: str) -> bool:
-        return valid_topic_name(topic)
+    def valid_topic(self, topic: str) -> bool:
+        limits = self.limits
+        return valid_topic_name(topic) and within_limits(topic, limits.max_topic_bytes, limits.max_topic_slashes)
 
-    @staticmethod
-    def valid_will(will: codec.Will) -> bool:
-        return valid_topic_name(will.topic)
+    def valid_will(self, will: codec.Will) -> bool:
+        return self.valid_topic(will.topic) and len(will.payload) <= self.limits.max_payload_bytes
 
     # --- subscriptions -------------------------------------------------------------
     def subscribe(self, connection: Connection, packet: codec.Subscribe) -> List[int]:
         """Record the subscriptions; the SUBACK return/reason code of each filter."""
         v5 = connection.version == MQTT_5
+        limits = self.limits
         codes = []
-        for topic_filter, qos, no_local, retain_as_published, _ in packet.filters:
-            if not valid_filter(topic_filter):
+        for position, (topic_filter, qos, no_local, retain_as_published, _) in enumerate(packet.filters):
+            known = topic_filter in connection.subscriptions
+            if not valid_filter(topic_filter) or not within_limits(
+                topic_filter, limits.max_topic_bytes, limits.max_topic_slashes
+            ):
                 code = codec.TOPIC_FILTER_INVALID if v5 else _SUBACK_FAILURE_311
             elif topic_filter.startswith("$share/"):
                 code = codec.SHARED_NOT_SUPPORTED if v5 else _SUBACK_FAILURE_311
             elif not may_subscribe(connection.client_id, topic_filter):
                 log.info("%s may not subscribe to %s", connection.client_id, topic_filter)
                 code = codec.NOT_AUTHORIZED if v5 else _SUBACK_FAILURE_311
+            elif position >= limits.max_filters_per_subscribe or (
+                not known and len(connection.subscriptions) >= limits.max_subscriptions
+            ):
+                log.info("%s: subscription quota reached, %s refused", connection.client_id, topic_filter)
+                code = codec.QUOTA_EXCEEDED if v5 else _SUBACK_FAILURE_311
             else:
                 code = min(qos, 1)  # QoS 2 is granted as QoS 1, as AWS IoT does
-                connection.subscriptions[topic_filter] = Subscription(topic_filter, code, no_local, retain_as_published)
+                subscription = Subscription(topic_filter, code, no_local, retain_as_published)
+                connection.subscriptions[topic_filter] = subscription
+                self.index.add(topic_filter, connection, subscription)
             codes.append(code)
+        return codes
+
+    def unsubscribe(self, connection: Connection, packet: codec.Unsubscribe) -> List[int]:
+        codes = []
+        for topic_filter in packet.filters:
+            if connection.subscriptions.pop(topic_filter, None) is None:
+                codes.append(codec.NO_SUBSCRIPTION_EXISTED)
+            else:
+                self.index.remove(topic_filter, connection)
+                codes.append(codec.SUCCESS)
         return codes
 
     def send_retained(self, connection: Connection, packet: codec.Subscribe, codes: List[int]) -> None:
         for (topic_filter, _, _, _, retain_handling), code in zip(packet.filters, codes):
             if code > 1 or retain_handling == _NO_RETAINED:
                 continue
-            for topic, (payload, qos) in list(self.retained.items()):
-                if matches(topic_filter, topic):
-                    connection.deliver(topic, payload, min(qos, code), retain=True)
+            if "+" in topic_filter or "#" in topic_filter:
+                found = [(t, m) for t, m in self.retained.items() if matches(topic_filter, t)]
+            else:
+                message = self.retained.get(topic_filter)
+                found = [] if message is None else [(topic_filter, message)]
+            for topic, (payload, qos) in found:
+                connection.deliver(topic, payload, min(qos, code), retain=True)
 
     # --- publishing ----------------------------------------------------------------
     def publish(self, connection: Connection, packet: codec.Publish) -> None:
@@ -100,11 +137,11 @@ class Broker:
             return
         if not may_publish(connection.client_id, topic):
             log.info("%s may not publish to %s", connection.client_id, topic)
-            if connection.version == MQTT_5:
-                if packet.packet_id is not None:
-                    connection.send(codec.ack(codec.PUBACK, MQTT_5, packet.packet_id, codec.NOT_AUTHORIZED))
-            else:
-                connection.close()
+            self._refuse(connection, packet, codec.NOT_AUTHORIZED)
+            return
+        if packet.retain and not self._may_retain(topic, packet.payload):
+            log.info("%s: retained message quota reached, %s refused", connection.client_id, topic)
+            self._refuse(connection, packet, codec.QUOTA_EXCEEDED)
             return
         if packet.packet_id is not None:
             connection.send(codec.ack(codec.PUBACK, connection.version, packet.packet_id))
@@ -124,28 +161,50 @@ class Broker:
             self._retain(topic, packet.payload, packet.qos)
         self.route(topic, packet.payload, packet.qos, sender=connection, retain=packet.retain)
 
+    @staticmethod
+    def _refuse(connection: Connection, packet: codec.Publish, reason: int) -> None:
+        """MQTT 5: PUBACK with ``reason`` (nothing for QoS 0); MQTT 3.1.1 has no way to say
+        no but closing the connection, which is what AWS IoT does."""
+        if connection.version == MQTT_5:
+            if packet.packet_id is not None:
+                connection.send(codec.ack(codec.PUBACK, MQTT_5, packet.packet_id, reason))
+        else:
+            connection.close()
+
     def publish_will(self, connection: Connection, will: codec.Will) -> None:
         if will.topic.startswith("$") or not may_publish(connection.client_id, will.topic):
             return
-        if will.retain:
+        if will.retain and self._may_retain(will.topic, will.payload):
             self._retain(will.topic, will.payload, will.qos)
         self.route(will.topic, will.payload, min(will.qos, 1), retain=will.retain)
 
     def route(self, topic: str, payload: bytes, qos: int, sender: object = None, retain: bool = False) -> None:
         """Deliver to every client with a matching subscription, once each, at the best
         QoS its matching subscriptions allow."""
-        for connection in list(self.connections.values()):
-            best = None
-            for subscription in connection.subscriptions.values():
-                if subscription.no_local and connection is sender:
-                    continue
-                if matches(subscription.topic_filter, topic) and (best is None or subscription.qos > best.qos):
-                    best = subscription
-            if best is not None:
-                connection.deliver(topic, payload, min(qos, best.qos), retain=retain and best.retain_as_published)
+        found = self.index.match(topic, skip=lambda c, s: s.no_local and c is sender)
+        for connection, subscriptions in found.items():
+            best = max(subscriptions, key=lambda s: s.qos)
+            connection.deliver(topic, payload, min(qos, best.qos), retain=retain and best.retain_as_published)
+
+    def has_subscribers(self, topic: str) -> bool:
+        """Whether a message on ``topic`` would reach anybody (any thread may ask)."""
+        return self.index.has_subscribers(topic)
+
+    # --- retained messages ----------------------------------------------------------------
+    def _may_retain(self, topic: str, payload: bytes) -> bool:
+        """Within the quotas once ``payload`` replaces what ``topic`` holds (clearing one
+        and replacing one are always allowed in number)."""
+        if not payload:
+            return True
+        old = self.retained.get(topic)
+        count = len(self.retained) + (0 if old is not None else 1)
+        size = self.retained_bytes - (len(old[0]) if old is not None else 0) + len(payload)
+        return count <= self.limits.max_retained_messages and size <= self.limits.max_retained_bytes
 
     def _retain(self, topic: str, payload: bytes, qos: int) -> None:
+        old = self.retained.pop(topic, None)
+        if old is not None:
+            self.retained_bytes -= len(old[0])
         if payload:
             self.retained[topic] = (payload, min(qos, 1))
-        else:
-            self.retained.pop(topic, None)
+            self.retained_bytes += len(payload)

@@ -25,6 +25,7 @@ DISCONNECT_WITH_WILL = 0x04
 NO_SUBSCRIPTION_EXISTED = 0x11
 MALFORMED = 0x81
 PROTOCOL_ERROR = 0x82
+IMPLEMENTATION_ERROR = 0x83
 UNSUPPORTED_VERSION = 0x84
 CLIENT_ID_NOT_VALID = 0x85
 NOT_AUTHORIZED = 0x87
@@ -35,6 +36,7 @@ SESSION_TAKEN_OVER = 0x8E
 TOPIC_FILTER_INVALID = 0x8F
 TOPIC_NAME_INVALID = 0x90
 PACKET_TOO_LARGE = 0x95
+QUOTA_EXCEEDED = 0x97
 TOPIC_ALIAS_INVALID = 0x94
 QOS_NOT_SUPPORTED = 0x9B
 SHARED_NOT_SUPPORTED = 0x9E
@@ -48,7 +50,10 @@ CORRELATION_DATA = 0x09
 SUBSCRIPTION_ID = 0x0B
 ASSIGNED_CLIENT_ID = 0x12
 AUTH_METHOD = 0x15
+REQUEST_RESPONSE_INFORMATION = 0x19
+REQUEST_PROBLEM_INFORMATION = 0x17
 REASON_STRING = 0x1F
+RECEIVE_MAXIMUM = 0x21
 TOPIC_ALIAS = 0x23
 MAXIMUM_QOS = 0x24
 USER_PROPERTY = 0x26
@@ -245,6 +250,7 @@ def decode_connect(body: bytes) -> Connect:
         raise MalformedPacket("reserved CONNECT flag set")
     keep_alive = r.u16()
     props = r.properties() if version == MQTT_5 else {}
+    _check_connect_properties(props)
     client_id = r.utf8()
     will = None
     if flags & 0x04:
@@ -262,6 +268,25 @@ def decode_connect(body: bytes) -> Connect:
     if flags & 0x40:
         r.binary()  # the password: any is accepted, like the username
     return Connect(version, bool(flags & 0x02), keep_alive, client_id, username, will, props)
+
+
+def _check_connect_properties(props: Properties) -> None:
+    # MQTT 5, 3.1.2.11: a value of 0 is a Protocol Error for these two, and the
+    # request flags may only be 0 or 1.
+    for ident, name in ((MAXIMUM_PACKET_SIZE, "Maximum Packet Size"), (RECEIVE_MAXIMUM, "Receive Maximum")):
+        if props.get(ident) == 0:
+            raise MalformedPacket(f"{name} 0 in CONNECT", PROTOCOL_ERROR)
+    for ident in (REQUEST_RESPONSE_INFORMATION, REQUEST_PROBLEM_INFORMATION):
+        if props.get(ident, 0) not in (0, 1):
+            raise MalformedPacket(f"property 0x{ident:02x} must be 0 or 1", PROTOCOL_ERROR)
+
+
+def connect_version(body: bytes) -> Optional[int]:
+    """The protocol level of a CONNECT body, if it names MQTT at all (to answer a
+    malformed CONNECT in the client's own version)."""
+    if body[:6] == b"\x00\x04MQTT" and len(body) > 6 and body[6] in (MQTT_311, MQTT_5):
+        return body[6]
+    return None
 
 
 def decode(header: int, body: bytes, version: int) -> Packet:

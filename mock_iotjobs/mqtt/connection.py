@@ -3,16 +3,27 @@
 Runs entirely on the listener's event loop.  What a packet means for other
 clients (routing, subscriptions, the jobs topics) is the broker's business;
 this class reads and writes packets, keeps the keep-alive and the packet
-identifiers, and closes the connection the way the protocol version expects.
+identifiers, bounds what waits for a client, and closes the connection the way
+the protocol version expects.
+
+Slow consumers (docs/mqtt.md, "Limits"): at most ``max_inflight`` QoS 1 messages
+(or the client's Receive Maximum, if lower) are unacknowledged at a time, as AWS
+IoT does; later ones wait in the connection's queue.  The queue (those plus the
+bytes the socket has not taken yet) is bounded by ``max_queued_bytes`` and
+``max_queued_messages``: beyond it a QoS 0 message is dropped, and a QoS 1
+message (which may not be dropped) disconnects the client, as does a queue that
+stays full for ``slow_consumer_seconds``.  A disconnected slow consumer's
+unsent bytes are discarded at once (the socket is aborted, not flushed).
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Dict, Optional, Set
+from typing import TYPE_CHECKING, Deque, Dict, Optional, Set, Tuple
 
 from . import codec
 from .codec import MQTT_5, MQTT_311, MalformedPacket
@@ -23,8 +34,11 @@ if TYPE_CHECKING:
 log = logging.getLogger("mock_iotjobs.mqtt")
 
 CONNECT_TIMEOUT = 10.0
-# AWS IoT refuses messages over 128 KiB; leave room for topic and properties.
-MAX_PACKET_SIZE = 128 * 1024 + 4096
+# Closing flushes what the socket has not taken yet; past this much, the client is
+# not reading, so the connection is aborted instead (its buffer freed at once).
+_FLUSH_ON_CLOSE = 256 * 1024
+# What one waiting message costs besides its payload (topic, tuple, deque slot).
+_WAITING_OVERHEAD = 128
 
 
 @dataclass
@@ -35,27 +49,47 @@ class Subscription:
     retain_as_published: bool = False
 
 
+# (topic, payload, retain, properties, accounted size) of a QoS 1 message waiting for a slot.
+_Waiting = Tuple[str, bytes, bool, Optional[codec.Properties], int]
+
+
 class Connection:
     """A connected client: its identity, version, subscriptions and outgoing stream."""
 
     def __init__(self, broker: "Broker", reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.broker = broker
+        self.limits = broker.limits
         self.reader = reader
         self.writer = writer
         self.client_id = ""
         self.version = MQTT_311
         self.subscriptions: Dict[str, Subscription] = {}
         self.closed = False
+        #: Messages dropped because the client's queue was full (QoS 0 only).
+        self.dropped = 0
         self._will: Optional[codec.Will] = None
         self._keep_alive = 0
         self._max_outgoing = 1 << 28
         self._packet_ids = 0
         self._inflight: Set[int] = set()
+        self._inflight_limit = self.limits.max_inflight
+        self._waiting: Deque[_Waiting] = collections.deque()
+        self._waiting_bytes = 0
+        self._full_since: Optional[float] = None
 
     # --- outgoing --------------------------------------------------------------
     def send(self, data: bytes) -> None:
         if not self.closed and not self.writer.is_closing():
             self.writer.write(data)
+
+    @property
+    def inflight(self) -> int:
+        """QoS 1 messages sent to this client and not acknowledged yet."""
+        return len(self._inflight)
+
+    def queued_bytes(self) -> int:
+        """Bytes held for this client: unsent socket buffer plus waiting QoS 1 messages."""
+        return self.writer.transport.get_write_buffer_size() + self._waiting_bytes
 
     def deliver(
         self,
@@ -65,28 +99,88 @@ class Connection:
         retain: bool = False,
         props: Optional[codec.Properties] = None,
     ) -> None:
-        """Send a PUBLISH (QoS 0 or 1) to this client."""
+        """Send a PUBLISH (QoS 0 or 1) to this client, within its bounds (see the module doc)."""
         if self.closed:
             return
+        limits = self.limits
+        if qos and (self._waiting or len(self._inflight) >= self._inflight_limit):
+            size = len(payload) + len(topic) + _WAITING_OVERHEAD
+            if len(self._waiting) >= limits.max_queued_messages or self.queued_bytes() + size > limits.max_queued_bytes:
+                self._overflow("its queue of QoS 1 messages is full")
+                return
+            self._waiting.append((topic, payload, retain, props, size))
+            self._waiting_bytes += size
+            return
+        data = self._packet(topic, payload, qos, retain, props)
+        if data is None:
+            return
+        if self.queued_bytes() + len(data) > limits.max_queued_bytes:
+            if qos:
+                self._overflow("its queue is full and a QoS 1 message may not be dropped")
+            else:
+                self._drop()
+            return
+        self._full_since = None
+        self.send(data)
+
+    def _packet(
+        self, topic: str, payload: bytes, qos: int, retain: bool, props: Optional[codec.Properties]
+    ) -> Optional[bytes]:
         packet_id = None
         if qos:
-            self._packet_ids = self._packet_ids % 0xFFFF + 1
-            packet_id = self._packet_ids
-            self._inflight.add(packet_id)
+            packet_id = self._packet_ids % 0xFFFF + 1
+            while packet_id in self._inflight:
+                packet_id = packet_id % 0xFFFF + 1
+            self._packet_ids = packet_id
         data = codec.publish(self.version, topic, payload, qos, packet_id, retain, props)
         if len(data) > self._max_outgoing:
             log.warning("dropped a %d-byte message to %s: over its maximum packet size", len(data), self.client_id)
-            return
-        self.send(data)
+            return None
+        if packet_id is not None:
+            self._inflight.add(packet_id)
+        return data
 
-    def close(self, reason: Optional[int] = None, message: Optional[str] = None) -> None:
-        """Close the connection; an MQTT 5 client first gets a DISCONNECT with ``reason``."""
+    def _acknowledged(self, packet_id: int) -> None:
+        """A PUBACK: a slot is free, the next waiting QoS 1 message takes it."""
+        self._inflight.discard(packet_id)
+        while self._waiting and len(self._inflight) < self._inflight_limit and not self.closed:
+            topic, payload, retain, props, size = self._waiting.popleft()
+            self._waiting_bytes -= size
+            data = self._packet(topic, payload, 1, retain, props)
+            if data is not None:
+                self.send(data)
+
+    def _drop(self) -> None:
+        """A QoS 0 message found the queue full: dropped; a queue full for too long closes."""
+        self.dropped += 1
+        now = asyncio.get_running_loop().time()
+        if self._full_since is None:
+            self._full_since = now
+            log.warning("%s does not keep up: dropping QoS 0 messages", self.client_id)
+        if now - self._full_since >= self.limits.slow_consumer_seconds:
+            self._overflow(f"its queue stayed full for {self.limits.slow_consumer_seconds:g} s")
+
+    def _overflow(self, why: str) -> None:
+        log.warning("disconnecting %s: %s (%d bytes queued)", self.client_id, why, self.queued_bytes())
+        self.close(codec.QUOTA_EXCEEDED, abort=True)
+
+    def close(self, reason: Optional[int] = None, message: Optional[str] = None, abort: bool = False) -> None:
+        """Close the connection; an MQTT 5 client first gets a DISCONNECT with ``reason``
+        (unless ``abort``: a client that does not read gets its socket reset)."""
         if self.closed:
             return
-        if reason is not None and self.version == MQTT_5:
+        transport = self.writer.transport
+        abort = abort or transport.get_write_buffer_size() > _FLUSH_ON_CLOSE
+        if reason is not None and self.version == MQTT_5 and not abort:
             self.send(codec.disconnect(reason, message))
         self.closed = True
-        self.writer.close()
+        self.broker.unregister(self)  # out of routing at once, not when the reader notices
+        self._waiting.clear()
+        self._waiting_bytes = 0
+        if abort:
+            transport.abort()
+        else:
+            self.writer.close()
 
     # --- the session -------------------------------------------------------------
     async def run(self) -> None:
@@ -112,14 +206,15 @@ class Connection:
         except asyncio.CancelledError:
             clean_end = True  # the listener is stopping
             raise
+        except Exception:  # a bug in the mock: this client goes, the listener keeps serving
+            log.exception("mock_iotjobs MQTT failed on a packet from %s", self.client_id or "a client")
+            self.close(codec.IMPLEMENTATION_ERROR)
         finally:
             self.broker.unregister(self)
             will, self._will = self._will, None
             if will is not None and not clean_end:
                 self.broker.publish_will(self, will)
-            if not self.closed:
-                self.closed = True
-                self.writer.close()
+            self.close()
 
     async def _read_with_keep_alive(self) -> "tuple[int, bytes]":
         if not self._keep_alive:
@@ -137,7 +232,7 @@ class Connection:
         while length is None:
             length_bytes += await self.reader.readexactly(1)
             length = codec.read_remaining_length(length_bytes)
-        if length > MAX_PACKET_SIZE:
+        if length > self.limits.max_packet_bytes:
             raise MalformedPacket(f"packet of {length} bytes is too large", codec.PACKET_TOO_LARGE)
         return header, await self.reader.readexactly(length)
 
@@ -147,10 +242,22 @@ class Connection:
         except MalformedPacket as error:
             if error.reason == codec.UNSUPPORTED_VERSION:
                 self.send(codec.connack(MQTT_311, False, codec.CONNACK_311_BAD_VERSION))
+            elif codec.connect_version(body) == MQTT_5:
+                # MQTT 5 (3.2.2.2): a CONNACK with the reason, then the connection closes.
+                self.version = MQTT_5
+                self._refuse(error.reason, error.reason)
+                return False
             raise
         self.version = connect.version
         self._keep_alive = connect.keep_alive
-        props: codec.Properties = {codec.MAXIMUM_QOS: 1, codec.SHARED_AVAILABLE: 0, codec.SUBSCRIPTION_IDS_AVAILABLE: 0}
+        limits = self.limits
+        props: codec.Properties = {
+            codec.MAXIMUM_QOS: 1,
+            codec.SHARED_AVAILABLE: 0,
+            codec.SUBSCRIPTION_IDS_AVAILABLE: 0,
+            codec.MAXIMUM_PACKET_SIZE: limits.max_packet_bytes,
+            codec.RECEIVE_MAXIMUM: limits.max_inflight,
+        }
         if connect.properties.get(codec.AUTH_METHOD) is not None:
             self._refuse(codec.BAD_AUTH_METHOD, codec.BAD_AUTH_METHOD)
             return False
@@ -161,12 +268,19 @@ class Connection:
                 return False
             client_id = f"mock-iotjobs-{uuid.uuid4().hex[:12]}"
             props[codec.ASSIGNED_CLIENT_ID] = client_id
+        elif len(client_id.encode("utf-8")) > limits.max_client_id_bytes:
+            log.info("refused a client id of more than %d bytes", limits.max_client_id_bytes)
+            self._refuse(codec.CONNACK_311_BAD_CLIENT_ID, codec.CLIENT_ID_NOT_VALID)
+            return False
         will = connect.will
         if will is not None and not self.broker.valid_will(will):
-            raise MalformedPacket(f"will topic {will.topic!r} is not a valid topic name", codec.TOPIC_NAME_INVALID)
+            raise MalformedPacket(
+                f"the will on {will.topic!r}: invalid topic or payload too large", codec.TOPIC_NAME_INVALID
+            )
         self.client_id = client_id
         self._will = will
         self._max_outgoing = connect.properties.get(codec.MAXIMUM_PACKET_SIZE, self._max_outgoing)
+        self._inflight_limit = min(limits.max_inflight, connect.properties.get(codec.RECEIVE_MAXIMUM, 0xFFFF))
         self.broker.register(self)
         # Sessions are not kept across connections: always a new session.
         self.send(codec.connack(self.version, False, codec.SUCCESS, props))
@@ -174,24 +288,20 @@ class Connection:
 
     def _refuse(self, code_311: int, code_5: int) -> None:
         self.send(codec.connack(self.version, False, code_311 if self.version == MQTT_311 else code_5))
-        self.closed = True
-        self.writer.close()
+        self.close()
 
     def _on_packet(self, packet: codec.Packet) -> None:
         if isinstance(packet, codec.Publish):
             self._on_publish(packet)
         elif isinstance(packet, codec.Ack):
             if packet.kind == codec.PUBACK:
-                self._inflight.discard(packet.packet_id)
+                self._acknowledged(packet.packet_id)
         elif isinstance(packet, codec.Subscribe):
             codes = self.broker.subscribe(self, packet)
             self.send(codec.suback(self.version, packet.packet_id, codes))
             self.broker.send_retained(self, packet, codes)
         elif isinstance(packet, codec.Unsubscribe):
-            codes = [
-                codec.SUCCESS if self.subscriptions.pop(name, None) is not None else codec.NO_SUBSCRIPTION_EXISTED
-                for name in packet.filters
-            ]
+            codes = self.broker.unsubscribe(self, packet)
             self.send(codec.unsuback(self.version, packet.packet_id, codes))
         elif isinstance(packet, codec.Simple) and packet.kind == codec.PINGREQ:
             self.send(codec.pingresp())
@@ -206,6 +316,11 @@ class Connection:
         if packet.qos == 2:
             # AWS IoT supports QoS 0 and 1 only (CONNACK says Maximum QoS 1).
             raise MalformedPacket("QoS 2 is not supported", codec.QOS_NOT_SUPPORTED)
+        if len(packet.payload) > self.limits.max_payload_bytes:
+            raise MalformedPacket(
+                f"a {len(packet.payload)}-byte payload is over the {self.limits.max_payload_bytes}-byte limit",
+                codec.PACKET_TOO_LARGE,
+            )
         if not self.broker.valid_topic(packet.topic):
             raise MalformedPacket(f"{packet.topic!r} is not a valid topic name", codec.TOPIC_NAME_INVALID)
         self.broker.publish(self, packet)

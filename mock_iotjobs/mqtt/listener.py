@@ -27,13 +27,14 @@ import os
 import socket
 import threading
 import weakref
-from typing import Any, Iterator, List, Optional, Union
+from typing import Any, Dict, Iterator, List, Optional, Union
 
 from ..backend.events.notifications import Notification
 from ..backend.state import DEFAULT_REGION, Backend, BackendStore, default_account_id
 from ..handle import MockIotJobs
 from .broker import Broker
 from .connection import Connection
+from .limits import MqttLimits
 from .service import JobsService
 
 log = logging.getLogger("mock_iotjobs.mqtt")
@@ -44,7 +45,7 @@ _START_TIMEOUT = 10.0
 class MqttListener:
     """An MQTT listener on ``host:port`` (port 0: a free port, see ``.port``) serving
     the jobs topics of one backend of ``store``.  ``start()`` / ``stop()``, or use it
-    as a context manager."""
+    as a context manager.  ``limits``: the bounds (AWS IoT's quotas by default)."""
 
     def __init__(
         self,
@@ -54,13 +55,15 @@ class MqttListener:
         *,
         account_id: Optional[str] = None,
         region: Optional[str] = None,
+        limits: Optional[MqttLimits] = None,
     ) -> None:
         self.store = store
+        self.limits = limits or MqttLimits()
         self.host = host
         self.account_id = account_id or default_account_id()
         self.region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
         self.service = JobsService(store, self.account_id, self.region)
-        self._broker = Broker(self.service)
+        self._broker = Broker(self.service, self.limits)
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self._socket = socket.create_server((host, port), family=family)
         self.port: int = self._socket.getsockname()[1]
@@ -120,6 +123,39 @@ class MqttListener:
         self._loop.call_soon_threadsafe(lambda: answer.set_result(list(self._broker.connections)))
         return answer.result(timeout)
 
+    def client_stats(self, timeout: float = 5.0) -> Dict[str, Dict[str, int]]:
+        """Per connected client: ``subscriptions``, ``inflight`` and ``queued_bytes`` (what
+        the server holds for it now) and ``dropped`` (QoS 0 messages dropped as it did
+        not keep up); plus ``retained`` / ``retained_bytes`` under the key ``""``."""
+
+        def collect() -> Dict[str, Dict[str, int]]:
+            broker = self._broker
+            stats = {
+                connection.client_id: {
+                    "subscriptions": len(connection.subscriptions),
+                    "inflight": connection.inflight,
+                    "queued_bytes": connection.queued_bytes(),
+                    "dropped": connection.dropped,
+                }
+                for connection in broker.connections.values()
+            }
+            stats[""] = {"retained": len(broker.retained), "retained_bytes": broker.retained_bytes}
+            return stats
+
+        return self._on_loop(collect, timeout)
+
+    def _on_loop(self, function: Any, timeout: float) -> Any:
+        answer: "concurrent.futures.Future[Any]" = concurrent.futures.Future()
+
+        def run() -> None:
+            try:
+                answer.set_result(function())
+            except BaseException as error:  # handed to the caller
+                answer.set_exception(error)
+
+        self._loop.call_soon_threadsafe(run)
+        return answer.result(timeout)
+
     def publish(self, topic: str, payload: Union[bytes, str, dict], qos: int = 0) -> None:
         """Publish a message to the subscribers of ``topic``, as another client would."""
         if isinstance(payload, dict):
@@ -158,7 +194,8 @@ class MqttListener:
         if sock is not None:
             # asyncio sets this only for sockets made with proto=IPPROTO_TCP; without it a
             # PUBACK followed by the answer meets delayed ACKs: 40 ms per request.
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            with contextlib.suppress(OSError):  # a client already gone: its run() ends at once
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
             await Connection(self._broker, reader, writer).run()
         except asyncio.CancelledError:
@@ -176,7 +213,12 @@ class MqttListener:
         self._loop.stop()
 
     def _on_notification(self, thing_name: Optional[str], message: Notification) -> None:
-        """Called by the engine (any thread, under the backend's lock) for each message."""
+        """Called by the engine (any thread, under the backend's lock) for each message.
+
+        A CreateJob on a 50,000-thing group records 100,000 messages: only those
+        somebody subscribed to are encoded and handed to the loop."""
+        if not self._broker.has_subscribers(message.topic):
+            return
         payload = message.payload
         data = payload if isinstance(payload, bytes) else json.dumps(payload, separators=(",", ":")).encode()
         try:
@@ -259,9 +301,10 @@ def start_listener(
     *,
     account_id: Optional[str] = None,
     region: Optional[str] = None,
+    limits: Optional[MqttLimits] = None,
 ) -> MqttListener:
     """Start serving the jobs MQTT topics of ``store`` on ``host:port`` (server mode's hook)."""
-    return MqttListener(store, host, port, account_id=account_id, region=region).start()
+    return MqttListener(store, host, port, account_id=account_id, region=region, limits=limits).start()
 
 
 @contextlib.contextmanager
@@ -272,6 +315,7 @@ def mqtt_listener(
     *,
     account_id: Optional[str] = None,
     region: Optional[str] = None,
+    limits: Optional[MqttLimits] = None,
 ) -> Iterator[MqttListener]:
     """``with mqtt_listener(m) as mqtt:`` the jobs MQTT topics of the mock ``m`` (the handle
     of ``with mock_iotjobs() as m``, or a ``BackendStore``) on ``127.0.0.1:mqtt.port``,
@@ -282,5 +326,5 @@ def mqtt_listener(
         region = region or target.default_region
     else:
         store = target
-    with MqttListener(store, host, port, account_id=account_id, region=region) as listener:
+    with MqttListener(store, host, port, account_id=account_id, region=region, limits=limits) as listener:
         yield listener

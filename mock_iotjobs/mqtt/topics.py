@@ -7,16 +7,24 @@ id is a thing name is that thing, and only that thing's reserved topics
 another thing's reserved topics (``$aws/things/+/jobs/notify``, ``$aws/#``)
 are refused too, as a policy on literal ``topicfilter/`` resources refuses
 them.  Ordinary topics are open to everyone.
+
+A client id that cannot be a thing name (AWS thing names are
+``[a-zA-Z0-9:_-]{1,128}``) is no thing: ``+``, ``#`` or ``a/b`` as a client id
+must never stand for "any thing" in a filter, so such a client gets no
+``$aws/things/...`` topic at all, as a thing policy would give it none.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import List, Optional
 
 THINGS_PREFIX = "$aws/things/"
 JOBS_LEVEL = "jobs"
 NEXT = "$next"
+
+_THING_NAME = re.compile(r"[a-zA-Z0-9:_-]{1,128}")
 
 GET_PENDING = "GetPendingJobExecutions"
 START_NEXT = "StartNextPendingJobExecution"
@@ -74,6 +82,15 @@ def valid_filter(topic_filter: str) -> bool:
     return True
 
 
+def within_limits(topic: str, max_bytes: int, max_slashes: int) -> bool:
+    """AWS IoT's topic quotas: at most ``max_bytes`` of UTF-8 and ``max_slashes``
+    slashes (the reserved ``$aws/`` topics are exempt from the slash count: the
+    service's own topics, such as namespaced jobs answers, go deeper)."""
+    if len(topic.encode("utf-8")) > max_bytes:
+        return False
+    return topic.startswith("$aws/") or topic.count("/") <= max_slashes
+
+
 def matches(topic_filter: str, topic: str) -> bool:
     """MQTT matching; a filter starting with a wildcard never matches a ``$`` topic."""
     if topic.startswith("$") and topic_filter[:1] in ("+", "#"):
@@ -91,22 +108,35 @@ def matches(topic_filter: str, topic: str) -> bool:
 
 
 # --- authorization -------------------------------------------------------------------
+def is_thing_name(client_id: str) -> bool:
+    """Whether ``client_id`` can name a thing (and so stand for one)."""
+    return _THING_NAME.fullmatch(client_id) is not None
+
+
 def may_publish(client_id: str, topic: str) -> bool:
     """Any ordinary topic, and the reserved topics of the client's own thing."""
     if not topic.startswith("$"):
         return True
-    return thing_of(topic) == client_id
+    return is_thing_name(client_id) and thing_of(topic) == client_id
 
 
 def may_subscribe(client_id: str, topic_filter: str) -> bool:
-    """Refuse filters that could match another thing's ``$aws/things/...`` topics."""
+    """Whether every topic ``topic_filter`` can match is one the client may read: no
+    filter that could match another thing's ``$aws/things/...`` topics."""
     levels: List[str] = topic_filter.split("/")
     if levels[0] != "$aws":
         return True  # ordinary filters; '+'/'#' first never match '$' topics
     if len(levels) < 2 or levels[1] in ("+", "#"):
-        return False
+        return False  # could match $aws/things/<anyone>/...
     if levels[1] == "commands":  # only the client's own device: its thing, or itself as a client
-        return len(levels) >= 4 and levels[2] in ("things", "clients") and levels[3] == client_id
+        if len(levels) < 4 or levels[3] != client_id:
+            return False
+        if levels[2] == "things":
+            return is_thing_name(client_id)
+        # A client id '+' or '#' would be a wildcard here: any client's commands.
+        return levels[2] == "clients" and not any(c in client_id for c in "+#/")
     if levels[1] != "things":
         return True  # e.g. the Jobs events under $aws/events/
-    return len(levels) >= 3 and levels[2] == client_id
+    # levels[2] must be the client's own thing, literally: a thing name has no
+    # wildcard, so the filter then matches that thing's topics only.
+    return len(levels) >= 3 and is_thing_name(client_id) and levels[2] == client_id
