@@ -22,10 +22,15 @@ runs on the listener's event loop.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 from typing import Dict, List, Optional, Tuple
 
+from ..backend.shadows import requests as shadow_requests
+from ..backend.shadows.requests import shadow_request
+from ..protocol.errors import ServiceError
 from . import codec, commands
 from .codec import MQTT_5
 from .connection import Connection, Subscription
@@ -57,6 +62,7 @@ class Broker:
         if previous is not None and previous is not connection:
             previous.close(codec.SESSION_TAKEN_OVER)
         self.connections[connection.client_id] = connection
+        self._presence(connection, True)
 
     def unregister(self, connection: Connection) -> None:
         for topic_filter in connection.subscriptions:
@@ -64,6 +70,26 @@ class Broker:
         connection.subscriptions.clear()
         if self.connections.get(connection.client_id) is connection:
             del self.connections[connection.client_id]
+            self._presence(connection, False)
+
+    def _presence(self, connection: Connection, connected: bool) -> None:
+        """Tell the backend a client came or went: fleet indexing's connectivity, and
+        iot-data DeleteConnection's way to reach the connection."""
+        client_id = connection.client_id
+        loop = asyncio.get_running_loop()
+        backend = self.service.backend()
+        with backend.lock:
+            if connected:
+
+                def disconnect(clean_session: bool, prevent_will: bool) -> None:
+                    loop.call_soon_threadsafe(connection.close)
+
+                backend.connections[client_id] = disconnect
+            else:
+                backend.connections.pop(client_id, None)
+            if client_id in backend.things.by_name:
+                reason = None if connected else "CLIENT_INITIATED_DISCONNECT"
+                backend.indexing.set_connectivity(client_id, connected, reason, client_id)
 
     def close_all(self) -> None:
         for connection in list(self.connections.values()):
@@ -145,6 +171,15 @@ class Broker:
             return
         if packet.packet_id is not None:
             connection.send(codec.ack(codec.PUBACK, connection.version, packet.packet_id))
+        shadow = shadow_request(topic)
+        if shadow is not None:
+            # Answered on <method>/accepted|rejected (and /documents, /delta) through the
+            # backend's message log, like a change made over HTTPS.
+            backend = self.service.backend()
+            with backend.lock:
+                backend.apply_due()
+                shadow_requests.handle(backend, shadow, packet.payload)
+            return
         request = jobs_topic(topic)
         if request is not None:
             response_topic, body = self.service.handle(topic, request, packet.payload)
@@ -191,6 +226,11 @@ class Broker:
         return self.index.has_subscribers(topic)
 
     # --- retained messages ----------------------------------------------------------------
+    def retain_from_service(self, topic: str, payload: bytes, qos: int) -> None:
+        """A retained message published through iot-data (already in the backend's store)."""
+        if self._may_retain(topic, payload):
+            self._retain(topic, payload, qos, mirror=False)
+
     def _may_retain(self, topic: str, payload: bytes) -> bool:
         """Within the quotas once ``payload`` replaces what ``topic`` holds (clearing one
         and replacing one are always allowed in number)."""
@@ -201,7 +241,11 @@ class Broker:
         size = self.retained_bytes - (len(old[0]) if old is not None else 0) + len(payload)
         return count <= self.limits.max_retained_messages and size <= self.limits.max_retained_bytes
 
-    def _retain(self, topic: str, payload: bytes, qos: int) -> None:
+    def _retain(self, topic: str, payload: bytes, qos: int, mirror: bool = True) -> None:
+        if mirror:  # iot-data's GetRetainedMessage / ListRetainedMessages see MQTT's retained messages
+            backend = self.service.backend()
+            with backend.lock, contextlib.suppress(ServiceError):
+                backend.retained.put(topic, payload, qos, backend.now())
         old = self.retained.pop(topic, None)
         if old is not None:
             self.retained_bytes -= len(old[0])

@@ -217,9 +217,13 @@ class MqttListener:
 
         A CreateJob on a 50,000-thing group records 100,000 messages: only those
         somebody subscribed to are encoded and handed to the loop."""
+        payload = message.payload
+        if message.retain:  # an iot-data Publish with retain: new subscribers get it too
+            data = payload if isinstance(payload, bytes) else json.dumps(payload, separators=(",", ":")).encode()
+            with contextlib.suppress(RuntimeError):
+                self._loop.call_soon_threadsafe(self._broker.retain_from_service, message.topic, data, message.qos)
         if not self._broker.has_subscribers(message.topic):
             return
-        payload = message.payload
         data = payload if isinstance(payload, bytes) else json.dumps(payload, separators=(",", ":")).encode()
         try:
             self._loop.call_soon_threadsafe(self._broker.route, message.topic, data, message.qos)
