@@ -1,5 +1,5 @@
-"""A device's life as a fleet backend drives it: provision (thing, keys and
-certificate, exclusive attachment, policy where policies are served), roll a job
+"""A device's life as a fleet backend drives it: provision (thing type, thing, keys
+and certificate, exclusive attachment, a least-privilege jobs policy), roll a job
 out to it, complete it from the device, then decommission it in the order AWS
 demands. Also with moto's mock_aws answering S3 and DynamoDB at the same time."""
 
@@ -16,20 +16,22 @@ from cryptography import x509
 
 from mock_iotjobs import mock_iotjobs
 
+ARN = "arn:aws:iot:us-east-1:123456789012"
+THING = "${iot:Connection.Thing.ThingName}"
 POLICY = json.dumps(
-    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iot:*", "Resource": "*"}]}
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "iot:Connect", "Resource": f"{ARN}:client/{THING}"},
+            {"Effect": "Allow", "Action": "iot:Subscribe", "Resource": f"{ARN}:topicfilter/$aws/things/{THING}/jobs/*"},
+            {
+                "Effect": "Allow",
+                "Action": ["iot:Publish", "iot:Receive"],
+                "Resource": f"{ARN}:topic/$aws/things/{THING}/jobs/*",
+            },
+        ],
+    }
 )
-
-
-def _served(call: Any, **params: Any) -> bool:
-    """Call an operation another part of the mock may not serve yet; False if it answers 501."""
-    try:
-        call(**params)
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "NotImplementedException":
-            return False
-        raise
-    return True
 
 
 def _lifecycle(mock: Any) -> None:
@@ -37,13 +39,25 @@ def _lifecycle(mock: Any) -> None:
     device_plane = boto3.client("iot-jobs-data", region_name="us-east-1")
 
     # Provision.
-    iot.create_thing(thingName="sensor-1")
+    iot.create_thing_type(thingTypeName="sensor", thingTypeProperties={"searchableAttributes": ["site"]})
+    with pytest.raises(iot.exceptions.ResourceNotFoundException):
+        iot.create_thing(thingName="sensor-1", thingTypeName="does-not-exist")
+    iot.create_thing(thingName="sensor-1", thingTypeName="sensor", attributePayload={"attributes": {"site": "b"}})
     created = iot.create_keys_and_certificate(setAsActive=True)
     cert_arn, cert_id = created["certificateArn"], created["certificateId"]
     iot.attach_thing_principal(thingName="sensor-1", principal=cert_arn, thingPrincipalType="EXCLUSIVE_THING")
-    with_policy = _served(iot.create_policy, policyName="device", policyDocument=POLICY)
-    if with_policy:
-        iot.attach_policy(policyName="device", target=cert_arn)
+    iot.create_policy(policyName="device", policyDocument=POLICY)
+    iot.attach_policy(policyName="device", target=cert_arn)
+    assert iot.list_attached_policies(target=cert_arn)["policies"][0]["policyName"] == "device"
+    allowed = iot.test_authorization(
+        principal=cert_arn,
+        clientId="sensor-1",
+        authInfos=[
+            {"actionType": "SUBSCRIBE", "resources": [f"{ARN}:topicfilter/$aws/things/sensor-1/jobs/notify-next"]},
+            {"actionType": "SUBSCRIBE", "resources": [f"{ARN}:topicfilter/$aws/things/sensor-2/jobs/notify-next"]},
+        ],
+    )["authResults"]
+    assert [r["authDecision"] for r in allowed] == ["ALLOWED", "IMPLICIT_DENY"]
     cert = x509.load_pem_x509_certificate(created["certificatePem"].encode())
     cert.verify_directly_issued_by(x509.load_pem_x509_certificate(mock.ca_certificate_pem().encode()))
     assert iot.list_principal_things(principal=cert_arn)["things"] == ["sensor-1"]
@@ -64,11 +78,13 @@ def _lifecycle(mock: Any) -> None:
     with pytest.raises(iot.exceptions.CertificateStateException):
         iot.delete_certificate(certificateId=cert_id)
     iot.update_certificate(certificateId=cert_id, newStatus="INACTIVE")
-    if with_policy:
-        with pytest.raises(iot.exceptions.DeleteConflictException):
-            iot.delete_certificate(certificateId=cert_id)
-        iot.detach_policy(policyName="device", target=cert_arn)
+    with pytest.raises(iot.exceptions.DeleteConflictException):
+        iot.delete_certificate(certificateId=cert_id)
+    with pytest.raises(iot.exceptions.DeleteConflictException):
+        iot.delete_policy(policyName="device")
+    iot.detach_policy(policyName="device", target=cert_arn)
     iot.delete_certificate(certificateId=cert_id)
+    iot.delete_policy(policyName="device")
     assert iot.list_certificates()["certificates"] == []
     assert mock.certificates() == []
 
