@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import os
 import threading
-from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
 from ..protocol.errors import ServiceError
 from .clock import Clock
@@ -30,6 +30,7 @@ from .security.domain_configurations import DomainConfigurations
 from .security.policies import Policies
 from .security.principals import ThingPrincipals
 from .security.role_aliases import RoleAliases
+from .shadows.connections import Connections
 from .shadows.messages import RetainedMessages
 from .shadows.store import ShadowStore
 from .tags import TagStore
@@ -72,8 +73,8 @@ class Backend:
         self.billing_groups = BillingGroups(self)
         self.shadows = ShadowStore(self)
         self.retained = RetainedMessages()
-        # MQTT client id -> how to drop its connection (kept by the MQTT listener).
-        self.connections: Dict[str, Callable[[bool, bool], None]] = {}
+        # MQTT clients, as the listener reports them (iot-data's connection APIs).
+        self.connections = Connections()
         self.ca_certificates = CACertificates(self)
         self.principals = ThingPrincipals(self)
         self.commands = Commands(self)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any, Dict, List
 
 from ..backend.paging import paginate
 from ..backend.shadows import requests as shadow_requests
 from ..backend.shadows.requests import shadow_request
-from ..protocol.errors import invalid_request, not_found
+from ..protocol.errors import ServiceError, invalid_request, not_found
 from ..protocol.models import DATA
 from .base import Context, Params, Result, compact, operation
 
@@ -98,11 +99,62 @@ def list_retained_messages(ctx: Context, p: Params) -> Result:
     return compact(retainedTopics=topics, nextToken=token)
 
 
+def _client(ctx: Context, client_id: str, live: bool = True) -> Any:
+    backend = ctx.backend
+    now_ms = int(backend.now() * 1000)
+    record = backend.connections.live(client_id, now_ms) if live else backend.connections.get(client_id, now_ms)
+    if record is None:
+        raise not_found(f"No connection exists for client id {client_id}.")
+    return record
+
+
 @operation(DATA, "DeleteConnection")
 def delete_connection(ctx: Context, p: Params) -> Result:
-    client_id = p["clientId"]
-    disconnect = ctx.backend.connections.get(client_id)
-    if disconnect is None:
-        raise not_found(f"No connection exists for client id {client_id}.")
-    disconnect(bool(p.get("cleanSession")), bool(p.get("preventWillMessage")))
+    record = _client(ctx, p["clientId"])
+    record.disconnect(bool(p.get("cleanSession")), bool(p.get("preventWillMessage")))
     return {}
+
+
+@operation(DATA, "GetConnection")
+def get_connection(ctx: Context, p: Params) -> Result:
+    record = _client(ctx, p["clientId"], live=False)
+    thing = record.client_id if record.client_id in ctx.backend.things.by_name else None
+    socket_info = bool(p.get("includeSocketInformation"))
+    return compact(
+        clientId=record.client_id,
+        connected=record.connected,
+        thingName=thing,
+        cleanSession=record.clean_session,
+        keepAliveDuration=record.keep_alive,
+        connectedSince=record.connected_since_ms if record.connected else None,
+        disconnectedSince=record.disconnected_ms,
+        disconnectReason=record.disconnect_reason,
+        sessionExpiry=record.session_expiry,
+        sourceIp=record.source[0] if socket_info else None,
+        sourcePort=record.source[1] if socket_info else None,
+        targetIp=record.target[0] if socket_info else None,
+        targetPort=record.target[1] if socket_info else None,
+    )
+
+
+@operation(DATA, "ListSubscriptions")
+def list_subscriptions(ctx: Context, p: Params) -> Result:
+    record = _client(ctx, p["clientId"])
+    listing = list(enumerate(sorted(record.subscriptions())))
+    scope = f"ListSubscriptions:{record.client_id}"
+    page, token = paginate(listing, lambda e: e[0], p.get("maxResults"), p.get("nextToken"), scope, 200)
+    return compact(subscriptions=[{"topicFilter": f, "qos": q} for _, (f, q) in page], nextToken=token)
+
+
+@operation(DATA, "SendDirectMessage")
+def send_direct_message(ctx: Context, p: Params) -> Result:
+    topic = p["topic"] if p.get("topic") else ""
+    _check_topic(topic)
+    payload = p.get("payload") or b""
+    if len(payload) > MAX_MESSAGE_BYTES:
+        raise ServiceError("RequestEntityTooLargeException", "The payload exceeds the maximum size allowed.")
+    record = _client(ctx, p["clientId"])
+    # Delivered without a subscription; QoS 1 when a confirmation is asked for. The mock
+    # does not wait for the PUBACK: delivery to the client's queue is the confirmation.
+    record.send(topic, payload, 1 if p.get("confirmation") else 0)
+    return {"message": "Message sent", "traceId": str(uuid.uuid4())}

@@ -29,6 +29,7 @@ import logging
 from typing import Dict, List, Optional, Tuple
 
 from ..backend.shadows import requests as shadow_requests
+from ..backend.shadows.connections import ClientRecord
 from ..backend.shadows.requests import shadow_request
 from ..protocol.errors import ServiceError
 from . import codec, commands
@@ -74,19 +75,37 @@ class Broker:
 
     def _presence(self, connection: Connection, connected: bool) -> None:
         """Tell the backend a client came or went: fleet indexing's connectivity, and
-        iot-data DeleteConnection's way to reach the connection."""
+        the record iot-data's connection APIs (GetConnection, DeleteConnection, ...) read."""
         client_id = connection.client_id
         loop = asyncio.get_running_loop()
         backend = self.service.backend()
         with backend.lock:
+            now_ms = int(backend.now() * 1000)
             if connected:
 
                 def disconnect(clean_session: bool, prevent_will: bool) -> None:
                     loop.call_soon_threadsafe(connection.close)
 
-                backend.connections[client_id] = disconnect
+                def subscriptions() -> List[Tuple[str, int]]:
+                    return [(s.topic_filter, s.qos) for s in list(connection.subscriptions.values())]
+
+                def send(topic: str, payload: bytes, qos: int) -> None:
+                    loop.call_soon_threadsafe(connection.deliver, topic, payload, qos)
+
+                backend.connections.connected(
+                    ClientRecord(
+                        client_id,
+                        now_ms,
+                        keep_alive=getattr(connection, "_keep_alive", 0),
+                        source=_address(connection, "peername"),
+                        target=_address(connection, "sockname"),
+                        disconnect=disconnect,
+                        subscriptions=subscriptions,
+                        send=send,
+                    )
+                )
             else:
-                backend.connections.pop(client_id, None)
+                backend.connections.disconnected(client_id, now_ms, "CLIENT_INITIATED_DISCONNECT")
             if client_id in backend.things.by_name:
                 reason = None if connected else "CLIENT_INITIATED_DISCONNECT"
                 backend.indexing.set_connectivity(client_id, connected, reason, client_id)
@@ -252,3 +271,9 @@ class Broker:
         if payload:
             self.retained[topic] = (payload, min(qos, 1))
             self.retained_bytes += len(payload)
+
+
+def _address(connection: Connection, which: str) -> Tuple[str, int]:
+    writer = getattr(connection, "writer", None)
+    info = writer.get_extra_info(which) if writer is not None else None
+    return (str(info[0]), int(info[1])) if info else ("127.0.0.1", 0)

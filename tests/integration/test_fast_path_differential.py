@@ -269,6 +269,9 @@ def _scenario(arn: Callable[[str], str]) -> List[Call]:
         ("iot-data", "GetRetainedMessage", {"topic": "fleet/none"}),
         ("iot-data", "ListRetainedMessages", {}),
         ("iot-data", "DeleteConnection", {"clientId": "nobody"}),
+        ("iot-data", "GetConnection", {"clientId": "nobody"}),
+        ("iot-data", "ListSubscriptions", {"clientId": "nobody"}),
+        ("iot-data", "SendDirectMessage", {"clientId": "nobody", "topic": "a/b", "payload": b"x"}),
         ("iot", "TestAuthorization", {"authInfos": [{"actionType": "CONNECT", "resources": ["c1"]}]}),
         ("iot", "TestAuthorization", {"principal": "nope", "authInfos": [{"actionType": "CONNECT"}]}),
     ]

@@ -108,3 +108,42 @@ def test_connections_drive_connectivity_and_delete_connection(
     iot_jobs_mqtt.clients()  # a round trip on the listener's loop: the disconnect is processed
     found = iot_client.search_index(queryString="connectivity.connected:false")["things"]
     assert [t["thingName"] for t in found] == ["lamp"]
+
+
+def test_connection_apis(iot_jobs_mqtt: MqttListener, iot_client: Any, data: Any, iot_jobs_backend: Any) -> None:
+    make_thing(iot_client, "lamp")
+    device = PahoDevice(iot_jobs_mqtt.port, "lamp")
+    try:
+        device.subscribe("fleet/+/commands", qos=1)
+        device.subscribe("$aws/things/lamp/shadow/update/delta", qos=0)
+        info = data.get_connection(clientId="lamp", includeSocketInformation=True)
+        assert (info["clientId"], info["connected"], info["thingName"]) == ("lamp", True, "lamp")
+        assert info["keepAliveDuration"] == 30 and info["targetPort"] == iot_jobs_mqtt.port
+        assert abs(info["connectedSince"] - iot_jobs_backend.now() * 1000) < 60_000
+        assert "sourceIp" not in data.get_connection(clientId="lamp")
+        subscriptions = data.list_subscriptions(clientId="lamp")["subscriptions"]
+        assert subscriptions == [
+            {"topicFilter": "$aws/things/lamp/shadow/update/delta", "qos": 0},
+            {"topicFilter": "fleet/+/commands", "qos": 1},
+        ]
+        # A direct message needs no subscription.
+        answer = data.send_direct_message(clientId="lamp", topic="direct/hello", payload=b"hi", confirmation=True)
+        assert answer["message"] and answer["traceId"]
+        assert device.wait_for("direct/hello").raw == b"hi"
+        data.delete_connection(clientId="lamp")
+        device.wait_disconnected()
+    finally:
+        device.close()
+    iot_jobs_mqtt.clients()
+    gone = data.get_connection(clientId="lamp")
+    assert gone["connected"] is False and gone["disconnectReason"] == "CLIENT_INITIATED_DISCONNECT"
+    for call, params in (
+        (data.list_subscriptions, {}),
+        (data.send_direct_message, {"topic": "t"}),
+        (data.delete_connection, {}),
+    ):
+        with pytest.raises(data.exceptions.ResourceNotFoundException):
+            call(clientId="lamp", **params)
+    iot_jobs_backend.advance_time(minutes=31)
+    with pytest.raises(data.exceptions.ResourceNotFoundException):
+        data.get_connection(clientId="lamp")
