@@ -26,7 +26,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from ..backend.shadows import requests as shadow_requests
 from ..backend.shadows.connections import ClientRecord
@@ -38,6 +38,7 @@ from .connection import Connection, Subscription
 from .index import SubscriptionIndex
 from .limits import MqttLimits
 from .service import JobsService
+from .sessions import SessionStore
 from .topics import jobs_topic, matches, may_publish, may_subscribe, valid_filter, valid_topic_name, within_limits
 
 log = logging.getLogger("mock_iotjobs.mqtt")
@@ -52,7 +53,9 @@ class Broker:
         self.service = service
         self.limits = limits or MqttLimits()
         self.connections: Dict[str, Connection] = {}
-        self.index: SubscriptionIndex[Connection, Subscription] = SubscriptionIndex()
+        # Keys: connections, and the stored sessions of offline clients (sessions.py).
+        self.index: SubscriptionIndex[Any, Subscription] = SubscriptionIndex()
+        self.sessions = SessionStore(self.index, lambda: self.service.backend().now())
         self.retained: Dict[str, Tuple[bytes, int]] = {}
         self.retained_bytes = 0
 

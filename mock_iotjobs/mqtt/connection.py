@@ -23,7 +23,7 @@ import collections
 import logging
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Deque, Dict, Optional, Set, Tuple
+from typing import TYPE_CHECKING, Deque, Dict, Optional, Tuple
 
 from . import codec
 from .codec import MQTT_5, MQTT_311, MalformedPacket
@@ -51,6 +51,8 @@ class Subscription:
 
 # (topic, payload, retain, properties, accounted size) of a QoS 1 message waiting for a slot.
 _Waiting = Tuple[str, bytes, bool, Optional[codec.Properties], int]
+# (topic, payload, retain, properties) of a QoS 1 message sent and not acknowledged yet.
+_Sent = Tuple[str, bytes, bool, Optional[codec.Properties]]
 
 
 class Connection:
@@ -71,7 +73,10 @@ class Connection:
         self._keep_alive = 0
         self._max_outgoing = 1 << 28
         self._packet_ids = 0
-        self._inflight: Set[int] = set()
+        self._inflight: Dict[int, _Sent] = {}
+        #: Seconds the session outlives the connection (0: a clean session), mock clock.
+        self.session_expiry: float = 0
+        self._parked = False
         self._inflight_limit = self.limits.max_inflight
         self._waiting: Deque[_Waiting] = collections.deque()
         self._waiting_bytes = 0
@@ -137,12 +142,12 @@ class Connection:
             log.warning("dropped a %d-byte message to %s: over its maximum packet size", len(data), self.client_id)
             return None
         if packet_id is not None:
-            self._inflight.add(packet_id)
+            self._inflight[packet_id] = (topic, payload, retain, props)
         return data
 
     def _acknowledged(self, packet_id: int) -> None:
         """A PUBACK: a slot is free, the next waiting QoS 1 message takes it."""
-        self._inflight.discard(packet_id)
+        self._inflight.pop(packet_id, None)
         while self._waiting and len(self._inflight) < self._inflight_limit and not self.closed:
             topic, payload, retain, props, size = self._waiting.popleft()
             self._waiting_bytes -= size
@@ -174,7 +179,7 @@ class Connection:
         if reason is not None and self.version == MQTT_5 and not abort:
             self.send(codec.disconnect(reason, message))
         self.closed = True
-        self.broker.unregister(self)  # out of routing at once, not when the reader notices
+        self._leave()  # out of routing at once, not when the reader notices
         self._waiting.clear()
         self._waiting_bytes = 0
         if abort:
@@ -183,6 +188,14 @@ class Connection:
             self.writer.close()
 
     # --- the session -------------------------------------------------------------
+    def _leave(self) -> None:
+        """Out of the broker; a persistent session is kept (docs/mqtt.md, "Persistent sessions")."""
+        if self.session_expiry > 0 and not self._parked and self.broker.connections.get(self.client_id) is self:
+            self._parked = True
+            unsent = list(self._inflight.values()) + [w[:4] for w in self._waiting]
+            self.broker.sessions.park(self, self.session_expiry, unsent, self.limits.max_session_messages)
+        self.broker.unregister(self)
+
     async def run(self) -> None:
         clean_end = False
         try:
@@ -210,7 +223,7 @@ class Connection:
             log.exception("mock_iotjobs MQTT failed on a packet from %s", self.client_id or "a client")
             self.close(codec.IMPLEMENTATION_ERROR)
         finally:
-            self.broker.unregister(self)
+            self._leave()
             will, self._will = self._will, None
             if will is not None and not clean_end:
                 self.broker.publish_will(self, will)
@@ -281,10 +294,33 @@ class Connection:
         self._will = will
         self._max_outgoing = connect.properties.get(codec.MAXIMUM_PACKET_SIZE, self._max_outgoing)
         self._inflight_limit = min(limits.max_inflight, connect.properties.get(codec.RECEIVE_MAXIMUM, 0xFFFF))
-        self.broker.register(self)
-        # Sessions are not kept across connections: always a new session.
-        self.send(codec.connack(self.version, False, codec.SUCCESS, props))
+        self.session_expiry = self._session_expiry(connect, props)
+        self.broker.register(self)  # a connection taken over parks its session first
+        stored = None
+        if connect.clean_start:
+            self.broker.sessions.discard(client_id)
+        else:
+            stored = self.broker.sessions.resume(self)
+        self.send(codec.connack(self.version, stored is not None, codec.SUCCESS, props))
+        if stored is not None:
+            # AWS sends stored messages at up to 10 a second; the mock sends them at once.
+            for topic, payload, retain, message_props in stored.messages:
+                self.deliver(topic, payload, 1, retain, message_props)
+            stored.messages.clear()
         return True
+
+    def _session_expiry(self, connect: codec.Connect, props: codec.Properties) -> float:
+        """MQTT 3.1.1: clean session 0 keeps the session for the account's expiry period;
+        MQTT 5: the Session Expiry Interval asked for, capped by that period (the CONNACK
+        then says the interval granted)."""
+        cap = self.limits.session_expiry_seconds
+        if self.version == MQTT_311:
+            return 0 if connect.clean_start else cap
+        asked = connect.properties.get(codec.SESSION_EXPIRY_INTERVAL, 0)
+        if asked > cap:
+            props[codec.SESSION_EXPIRY_INTERVAL] = int(cap)
+            return cap
+        return float(asked)
 
     def _refuse(self, code_311: int, code_5: int) -> None:
         self.send(codec.connack(self.version, False, code_311 if self.version == MQTT_311 else code_5))

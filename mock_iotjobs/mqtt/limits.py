@@ -15,6 +15,8 @@ from typing import Any, Dict, Iterable
 
 KIB = 1024
 MIB = 1024 * KIB
+#: AWS IoT's upper bound on the persistent session expiry period: 7 days.
+MAX_SESSION_EXPIRY_SECONDS = 7 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,18 @@ class MqttLimits:
     #: Seconds a client's queue may stay full (dropping its QoS 0 messages) before
     #: it is disconnected as a consumer that does not read.
     slow_consumer_seconds: float = 30.0
+    # --- persistent sessions (AWS IoT developer guide, "MQTT persistent sessions") -------
+    #: How long an offline persistent session is kept, on the mock clock: AWS's
+    #: default is 1 hour, an account setting of up to 7 days; an MQTT 5 client's
+    #: Session Expiry Interval is capped by it.
+    session_expiry_seconds: float = 3600.0
+    #: QoS 1 messages stored per offline session (mock bound: AWS documents rates,
+    #: not a count); beyond it the oldest stored message is dropped.
+    max_session_messages: int = 100
+
+    def __post_init__(self) -> None:
+        if self.session_expiry_seconds > MAX_SESSION_EXPIRY_SECONDS:
+            raise ValueError("session_expiry_seconds may be at most 7 days (604800), as AWS IoT allows")
 
     @property
     def max_packet_bytes(self) -> int:

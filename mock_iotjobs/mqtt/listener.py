@@ -144,6 +144,17 @@ class MqttListener:
 
         return self._on_loop(collect, timeout)
 
+    def sessions(self, timeout: float = 5.0) -> List[Dict[str, Any]]:
+        """The stored sessions of offline clients (``client_id``, ``subscriptions``,
+        ``messages`` stored, ``dropped``, ``expires_at`` on the mock clock); expired
+        ones are discarded first."""
+
+        def collect() -> List[Dict[str, Any]]:
+            self._broker.sessions.sweep()
+            return self._broker.sessions.stats()
+
+        return list(self._on_loop(collect, timeout))
+
     def _on_loop(self, function: Any, timeout: float) -> Any:
         answer: "concurrent.futures.Future[Any]" = concurrent.futures.Future()
 
