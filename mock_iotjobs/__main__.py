@@ -15,6 +15,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     serve.add_argument("--port", type=int, default=5123)
     serve.add_argument("--mqtt-port", type=int, default=None, help="also serve the jobs MQTT topics")
     serve.add_argument(
+        "--mqtt-ws-port",
+        type=int,
+        default=None,
+        help="also serve MQTT over WebSocket (ws://HOST:PORT/mqtt, SigV4-signed; see docs/mqtt.md)",
+    )
+    serve.add_argument(
         "--mqtt-limit",
         action="append",
         default=[],

@@ -365,6 +365,9 @@ def run_server(args: Any) -> int:
     host = getattr(args, "host", "127.0.0.1")
     port = int(getattr(args, "port", 5123))
     mqtt_port = getattr(args, "mqtt_port", None)
+    mqtt_ws_port = getattr(args, "mqtt_ws_port", None)
+    if mqtt_ws_port is not None and mqtt_port is None:
+        mqtt_port = 0  # MQTT over WebSocket comes with the MQTT listener (on a free port)
     log = sys.stdout if getattr(args, "log", False) else None
     start_mqtt: Optional[Callable[..., Any]] = None
     if mqtt_port is not None:
@@ -381,6 +384,8 @@ def run_server(args: Any) -> int:
         except ValueError as error:
             print(f"mock_iotjobs: --mqtt-limit: {error}", file=sys.stderr)
             return 2
+    if mqtt_ws_port is not None:
+        mqtt_options["ws_port"] = mqtt_ws_port
     try:
         server = ServerThread(host, port, log=log)
     except OSError as error:
@@ -395,6 +400,8 @@ def run_server(args: Any) -> int:
             mqtt = start_mqtt(server.store, host, mqtt_port, **mqtt_options)
             mqtt_bound = getattr(mqtt, "port", mqtt_port)
             print(f"mock_iotjobs MQTT listening on mqtt://{host}:{mqtt_bound}", flush=True)
+            if getattr(mqtt, "ws_url", None):
+                print(f"mock_iotjobs MQTT over WebSocket listening on {mqtt.ws_url}", flush=True)
         print(f"mock_iotjobs listening on {server.url}", flush=True)
         while not stop.wait(0.5):
             pass

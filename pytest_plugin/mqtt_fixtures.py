@@ -30,3 +30,14 @@ def iot_jobs_mqtt(iot_jobs_backend: "MockIotJobs") -> Iterator["MqttListener"]:
 
     with mqtt_listener(iot_jobs_backend) as listener:
         yield listener
+
+
+@pytest.fixture
+def iot_jobs_mqtt_ws(iot_jobs_backend: "MockIotJobs") -> Iterator["MqttListener"]:
+    """Like ``iot_jobs_mqtt``, and MQTT over WebSocket too: ``.ws_port``, ``.ws_url``
+    (``ws://127.0.0.1:<port>/mqtt``; the handshake must be SigV4-signed for the
+    service ``iotdevicegateway`` in the mock's region, any secret)."""
+    from mock_iotjobs.mqtt import mqtt_listener
+
+    with mqtt_listener(iot_jobs_backend, ws_port=0) as listener:
+        yield listener

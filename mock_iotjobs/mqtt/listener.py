@@ -25,13 +25,15 @@ import json
 import logging
 import os
 import socket
+import ssl
 import threading
 import weakref
-from typing import Any, Dict, Iterator, List, Optional, Union
+from typing import Any, Dict, Iterator, List, Optional, Union, cast
 
 from ..backend.events.notifications import Notification
 from ..backend.state import DEFAULT_REGION, Backend, BackendStore, default_account_id
 from ..handle import MockIotJobs
+from . import websocket
 from .broker import Broker
 from .connection import Connection
 from .limits import MqttLimits
@@ -56,6 +58,8 @@ class MqttListener:
         account_id: Optional[str] = None,
         region: Optional[str] = None,
         limits: Optional[MqttLimits] = None,
+        ws_port: Optional[int] = None,
+        ws_ssl: Optional[ssl.SSLContext] = None,
     ) -> None:
         self.store = store
         self.limits = limits or MqttLimits()
@@ -67,6 +71,11 @@ class MqttListener:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self._socket = socket.create_server((host, port), family=family)
         self.port: int = self._socket.getsockname()[1]
+        # MQTT over WebSocket (websocket.py): another port, the same broker.
+        self._ws_socket = None if ws_port is None else socket.create_server((host, ws_port), family=family)
+        self.ws_port: Optional[int] = None if self._ws_socket is None else self._ws_socket.getsockname()[1]
+        self._ws_ssl = ws_ssl
+        self._ws_server: Optional[asyncio.AbstractServer] = None
         self._loop = asyncio.new_event_loop()
         self._thread: Optional[threading.Thread] = None
         self._hook = _NotificationHook(store, (self.account_id, self.region), self._on_notification)
@@ -98,6 +107,8 @@ class MqttListener:
         if not self._loop.is_running() and not self._loop.is_closed():
             self._loop.close()
         self._socket.close()
+        if self._ws_socket is not None:
+            self._ws_socket.close()
 
     def __enter__(self) -> "MqttListener":
         return self.start()
@@ -109,6 +120,14 @@ class MqttListener:
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"mqtt://{host}:{self.port}"
+
+    @property
+    def ws_url(self) -> Optional[str]:
+        """``ws://host:port/mqtt`` (``wss://`` with ``ws_ssl``), when ``ws_port`` was given."""
+        if self.ws_port is None:
+            return None
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{'wss' if self._ws_ssl else 'ws'}://{host}:{self.ws_port}{websocket.PATH}"
 
     # --- for tests ----------------------------------------------------------------------
     def backend(self) -> Backend:
@@ -179,6 +198,10 @@ class MqttListener:
         asyncio.set_event_loop(self._loop)
         try:
             self._server = self._loop.run_until_complete(asyncio.start_server(self._client, sock=self._socket))
+            if self._ws_socket is not None:
+                self._ws_server = self._loop.run_until_complete(
+                    asyncio.start_server(self._ws_client, sock=self._ws_socket, ssl=self._ws_ssl)
+                )
         except Exception:
             log.exception("the MQTT listener could not start")
             ready.set()
@@ -197,7 +220,12 @@ class MqttListener:
                 self._loop.run_until_complete(asyncio.sleep(0))
             self._loop.close()
 
-    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _ws_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await self._client(reader, writer, over_websocket=True)
+
+    async def _client(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, over_websocket: bool = False
+    ) -> None:
         task = asyncio.current_task()
         if task is not None:
             self._tasks.add(task)
@@ -208,6 +236,12 @@ class MqttListener:
             with contextlib.suppress(OSError):  # a client already gone: its run() ends at once
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
+            if over_websocket:
+                streams = await websocket.accept(reader, writer, self.region)
+                if streams is None:
+                    return
+                # The framed streams offer the StreamReader/StreamWriter calls Connection makes.
+                reader, writer = cast(asyncio.StreamReader, streams[0]), cast(asyncio.StreamWriter, streams[1])
             await Connection(self._broker, reader, writer).run()
         except asyncio.CancelledError:
             pass  # stopping; asyncio's stream callback would report a cancelled task as an error
@@ -218,6 +252,8 @@ class MqttListener:
     def _shutdown(self) -> None:
         if self._server is not None:
             self._server.close()
+        if self._ws_server is not None:
+            self._ws_server.close()
         self._broker.close_all()
         for task in list(self._tasks):
             task.cancel()
@@ -317,9 +353,11 @@ def start_listener(
     account_id: Optional[str] = None,
     region: Optional[str] = None,
     limits: Optional[MqttLimits] = None,
+    ws_port: Optional[int] = None,
 ) -> MqttListener:
-    """Start serving the jobs MQTT topics of ``store`` on ``host:port`` (server mode's hook)."""
-    return MqttListener(store, host, port, account_id=account_id, region=region, limits=limits).start()
+    """Start serving the jobs MQTT topics of ``store`` on ``host:port`` (server mode's hook),
+    and over WebSocket on ``ws_port`` if given."""
+    return MqttListener(store, host, port, account_id=account_id, region=region, limits=limits, ws_port=ws_port).start()
 
 
 @contextlib.contextmanager
@@ -331,15 +369,20 @@ def mqtt_listener(
     account_id: Optional[str] = None,
     region: Optional[str] = None,
     limits: Optional[MqttLimits] = None,
+    ws_port: Optional[int] = None,
+    ws_ssl: Optional[ssl.SSLContext] = None,
 ) -> Iterator[MqttListener]:
     """``with mqtt_listener(m) as mqtt:`` the jobs MQTT topics of the mock ``m`` (the handle
     of ``with mock_iotjobs() as m``, or a ``BackendStore``) on ``127.0.0.1:mqtt.port``,
-    in the handle's default account and region, until the block ends."""
+    in the handle's default account and region, until the block ends.  ``ws_port``: also
+    MQTT over WebSocket on that port (0: a free one, see ``.ws_port``), TLS with ``ws_ssl``."""
     if isinstance(target, MockIotJobs):
         store: BackendStore = target._store
         account_id = account_id or target.default_account_id
         region = region or target.default_region
     else:
         store = target
-    with MqttListener(store, host, port, account_id=account_id, region=region, limits=limits) as listener:
+    with MqttListener(
+        store, host, port, account_id=account_id, region=region, limits=limits, ws_port=ws_port, ws_ssl=ws_ssl
+    ) as listener:
         yield listener
