@@ -87,7 +87,7 @@ class Broker:
             if connected:
 
                 def disconnect(clean_session: bool, prevent_will: bool) -> None:
-                    loop.call_soon_threadsafe(connection.close)
+                    loop.call_soon_threadsafe(connection.drop, clean_session, prevent_will)
 
                 def subscriptions() -> List[Tuple[str, int]]:
                     return [(s.topic_filter, s.qos) for s in list(connection.subscriptions.values())]

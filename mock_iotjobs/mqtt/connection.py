@@ -188,6 +188,15 @@ class Connection:
             self.writer.close()
 
     # --- the session -------------------------------------------------------------
+    def drop(self, clean_session: bool = False, prevent_will: bool = False) -> None:
+        """iot-data DeleteConnection: close; ``clean_session`` also discards the session
+        (subscriptions, stored messages), ``prevent_will`` the will message."""
+        if clean_session:
+            self.session_expiry = 0
+        if prevent_will:
+            self._will = None
+        self.close()
+
     def _leave(self) -> None:
         """Out of the broker; a persistent session is kept (docs/mqtt.md, "Persistent sessions")."""
         if self.session_expiry > 0 and not self._parked and self.broker.connections.get(self.client_id) is self:

@@ -240,3 +240,104 @@ def test_session_expiry_limit_is_at_most_seven_days() -> None:
     assert MqttLimits(session_expiry_seconds=7 * 24 * 3600).session_expiry_seconds == 604800
     with pytest.raises(ValueError):
         MqttLimits(session_expiry_seconds=7 * 24 * 3600 + 1)
+
+
+def test_delete_connection_keeps_or_cleans_the_session(iot_jobs_mqtt: MqttListener, iot_jobs_backend: Any) -> None:
+    import boto3
+
+    data = boto3.client("iot-data", region_name=iot_jobs_backend.default_region)
+    kept = SessionDevice(iot_jobs_mqtt.port, "kept", V311)
+    kept.subscribe("t")
+    cleaned = SessionDevice(iot_jobs_mqtt.port, "cleaned", V311)
+    cleaned.subscribe("t")
+    data.delete_connection(clientId="kept")
+    data.delete_connection(clientId="cleaned", cleanSession=True)
+    kept.wait_disconnected()
+    cleaned.wait_disconnected()
+    _wait_sessions(iot_jobs_mqtt, 1)
+    assert [s["client_id"] for s in iot_jobs_mqtt.sessions()] == ["kept"]
+    for device in (kept, cleaned):
+        device.close()
+
+
+def test_delete_connection_may_prevent_the_will(iot_jobs_mqtt: MqttListener, iot_jobs_backend: Any) -> None:
+    import boto3
+
+    data = boto3.client("iot-data", region_name=iot_jobs_backend.default_region)
+    watcher = PahoDevice(iot_jobs_mqtt.port, "watcher")
+    watcher.subscribe("wills/#")
+    devices = []
+    for name in ("silent", "loud"):
+        device = PahoDevice(iot_jobs_mqtt.port, name, connect=False)
+        device.client.will_set(f"wills/{name}", b"gone", qos=1)
+        device.connect()
+        devices.append(device)
+    data.delete_connection(clientId="silent", preventWillMessage=True)
+    data.delete_connection(clientId="loud")
+    assert watcher.wait_for("wills/loud").raw == b"gone"
+    watcher.publish("wills/end", b"")  # a round trip after both closes
+    watcher.wait_for("wills/end")
+    assert watcher.on("wills/silent") == []
+    for device in [*devices, watcher]:
+        device.close()
+
+
+def test_device_sdk_gets_notify_next_published_while_offline(iot_jobs_mqtt: MqttListener, iot_client: Any) -> None:
+    """The AWS IoT Device SDK with clean_session=False (the builders' default): the job
+    created while the device was away reaches it on reconnect, with no new SUBSCRIBE."""
+    import threading
+
+    from awscrt import mqtt
+    from awsiot import iotjobs
+
+    arn = make_thing(iot_client, "sdk-dev")
+
+    def connect(on_message: Any = None) -> "tuple[mqtt.Connection, bool]":
+        connection = mqtt.Connection(
+            mqtt.Client(None, None),
+            host_name="127.0.0.1",
+            port=iot_jobs_mqtt.port,
+            client_id="sdk-dev",
+            clean_session=False,
+            keep_alive_secs=30,
+        )
+        if on_message is not None:
+            connection.on_message(on_message)
+        return connection, bool(connection.connect().result(WAIT)["session_present"])
+
+    events: List[Any] = []
+    got = threading.Event()
+
+    def on_next(event: iotjobs.NextJobExecutionChangedEvent) -> None:
+        events.append(event)
+        got.set()
+
+    connection, present = connect()
+    assert not present
+    subscribed, _ = iotjobs.IotJobsClient(connection).subscribe_to_next_job_execution_changed_events(
+        iotjobs.NextJobExecutionChangedSubscriptionRequest(thing_name="sdk-dev"), mqtt.QoS.AT_LEAST_ONCE, on_next
+    )
+    subscribed.result(WAIT)
+    connection.disconnect().result(WAIT)
+    _wait_sessions(iot_jobs_mqtt, 1)
+
+    iot_client.create_job(jobId="while-away", targets=[arn], document='{"step":"flash"}')
+
+    # A new connection object: the SDK routes a message on a topic it did not subscribe
+    # to on this connection to on_message.
+    received: List[Any] = []
+    got.clear()
+
+    def on_message(topic: str, payload: bytes, **kwargs: Any) -> None:
+        received.append((topic, payload))
+        got.set()
+
+    again, present = connect(on_message)
+    try:
+        assert present
+        assert got.wait(WAIT)
+        topic, payload = received[0]
+        assert topic == "$aws/things/sdk-dev/jobs/notify-next"
+        assert b'"while-away"' in payload
+    finally:
+        again.disconnect().result(WAIT)

@@ -321,3 +321,34 @@ def test_device_sdk_websockets_with_default_aws_signing(
             assert "sdk-ws" in listener.clients()
         finally:
             connection.disconnect().result(WAIT)
+
+
+def test_serve_with_mqtt_ws_port() -> None:
+    import signal
+
+    from test_mqtt_support import _banner_lines, _spawn, aws_client
+
+    process = _spawn("serve", "--port", "0", "--mqtt-ws-port", "0")
+    try:
+        mqtt_line, ws_line, http_line = _banner_lines(process, 3)
+        assert mqtt_line.startswith("mock_iotjobs MQTT listening on mqtt://127.0.0.1:")
+        assert ws_line.startswith("mock_iotjobs MQTT over WebSocket listening on ws://127.0.0.1:")
+        port = int(ws_line.rsplit(":", 1)[1].split("/")[0])
+        iot = aws_client("iot", endpoint_url=http_line.rsplit(" ", 1)[1])
+        arn = make_thing(iot, "served-ws")
+        iot.create_job(jobId="served-ws-job", targets=[arn], document='{"op":"ws"}')
+        device = WsDevice(port, "served-ws")
+        try:
+            answer = device.request("$aws/things/served-ws/jobs/start-next")
+            assert answer.body["execution"]["jobId"] == "served-ws-job"
+        finally:
+            device.close()
+        assert _handshake(port, "/mqtt") == "HTTP/1.1 403 Forbidden"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(10)
+        finally:
+            if process.poll() is None:
+                process.kill()
+    assert process.returncode == 0
