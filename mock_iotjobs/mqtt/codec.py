@@ -136,6 +136,7 @@ class Ack:
 @dataclass
 class Disconnect:
     reason: int = SUCCESS
+    properties: Properties = field(default_factory=dict)
 
 
 @dataclass
@@ -333,7 +334,10 @@ def decode(header: int, body: bytes, version: int) -> Packet:
             raise MalformedPacket("UNSUBSCRIBE without a topic filter", PROTOCOL_ERROR)
         return Unsubscribe(packet_id, names)
     if kind == DISCONNECT:
-        return Disconnect(r.byte() if version == MQTT_5 and not r.at_end() else SUCCESS)
+        if version != MQTT_5 or r.at_end():
+            return Disconnect()
+        reason = r.byte()
+        return Disconnect(reason, {} if r.at_end() else r.properties())
     if kind in (PINGREQ, AUTH):
         return Simple(kind)
     raise MalformedPacket(f"a client may not send packet type {kind}", PROTOCOL_ERROR)

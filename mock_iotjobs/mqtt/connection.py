@@ -76,6 +76,7 @@ class Connection:
         self._inflight: Dict[int, _Sent] = {}
         #: Seconds the session outlives the connection (0: a clean session), mock clock.
         self.session_expiry: float = 0
+        self._session_expiry_asked = 0
         self._parked = False
         self._inflight_limit = self.limits.max_inflight
         self._waiting: Deque[_Waiting] = collections.deque()
@@ -217,6 +218,7 @@ class Connection:
                 header, body = await self._read_with_keep_alive()
                 packet = codec.decode(header, body, self.version)
                 if isinstance(packet, codec.Disconnect):
+                    self._session_expiry_at_disconnect(packet)
                     clean_end = packet.reason != codec.DISCONNECT_WITH_WILL
                     break
                 self._on_packet(packet)
@@ -326,10 +328,21 @@ class Connection:
         if self.version == MQTT_311:
             return 0 if connect.clean_start else cap
         asked = connect.properties.get(codec.SESSION_EXPIRY_INTERVAL, 0)
+        self._session_expiry_asked = asked
         if asked > cap:
             props[codec.SESSION_EXPIRY_INTERVAL] = int(cap)
             return cap
         return float(asked)
+
+    def _session_expiry_at_disconnect(self, packet: codec.Disconnect) -> None:
+        """MQTT 5 (3.14.2.2.2): a DISCONNECT may change the Session Expiry Interval, within
+        the cap, except from 0 (a Protocol Error)."""
+        asked = packet.properties.get(codec.SESSION_EXPIRY_INTERVAL)
+        if asked is None:
+            return
+        if asked and not self._session_expiry_asked:
+            raise MalformedPacket("a Session Expiry Interval in DISCONNECT after 0 in CONNECT", codec.PROTOCOL_ERROR)
+        self.session_expiry = min(float(asked), self.limits.session_expiry_seconds)
 
     def _refuse(self, code_311: int, code_5: int) -> None:
         self.send(codec.connack(self.version, False, code_311 if self.version == MQTT_311 else code_5))

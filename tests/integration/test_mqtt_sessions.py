@@ -341,3 +341,67 @@ def test_device_sdk_gets_notify_next_published_while_offline(iot_jobs_mqtt: Mqtt
         assert b'"while-away"' in payload
     finally:
         again.disconnect().result(WAIT)
+
+
+def test_unacknowledged_messages_are_sent_again_on_resume(iot_jobs_mqtt: MqttListener) -> None:
+    from test_mqtt_protocol import RawClient, connect_packet
+    from test_mqtt_reliability import subscribe
+
+    def connected() -> "tuple[RawClient, int]":
+        client = RawClient(iot_jobs_mqtt.port)
+        client.send(connect_packet("raw", clean=False))
+        kind, body = client.read_packet()
+        assert kind == 0x20 and body[1] == 0
+        return client, body[0]  # the session present flag
+
+    client, present = connected()
+    assert present == 0
+    client.send(subscribe(1, ["t"]))
+    assert client.read_packet()[0] == 0x90
+    iot_jobs_mqtt.publish("t", b"never acknowledged", qos=1)
+    kind, body = client.read_packet()
+    assert kind & 0xF0 == 0x30 and body.endswith(b"never acknowledged")
+    client.close()  # no PUBACK
+    _wait_sessions(iot_jobs_mqtt, 1)
+    assert iot_jobs_mqtt.sessions()[0]["messages"] == 1
+
+    again, present = connected()
+    try:
+        assert present == 1
+        kind, body = again.read_packet()
+        assert kind & 0xF0 == 0x30 and body.endswith(b"never acknowledged")
+    finally:
+        again.close()
+
+
+def test_mqtt5_disconnect_may_change_the_session_expiry(
+    iot_jobs_mqtt: MqttListener, iot_jobs_backend: MockIotJobs
+) -> None:
+    ended = SessionDevice(iot_jobs_mqtt.port, "ends-it", V5, expiry=600)
+    ended.subscribe("t")
+    props = Properties(paho.PacketTypes.DISCONNECT)
+    props.SessionExpiryInterval = 0
+    ended.client.disconnect(properties=props)
+    ended.close()
+    kept = SessionDevice(iot_jobs_mqtt.port, "keeps-it", V5, expiry=600)
+    kept.subscribe("t")
+    props = Properties(paho.PacketTypes.DISCONNECT)
+    props.SessionExpiryInterval = 120
+    kept.client.disconnect(properties=props)
+    kept.close()
+    _wait_sessions(iot_jobs_mqtt, 1)
+    (session,) = iot_jobs_mqtt.sessions()
+    assert session["client_id"] == "keeps-it"
+    iot_jobs_backend.advance_time(seconds=120)  # the interval given at DISCONNECT, not CONNECT's 600
+    assert iot_jobs_mqtt.sessions() == []
+
+
+def test_mqtt5_disconnect_may_not_make_a_clean_session_persistent(iot_jobs_mqtt: MqttListener) -> None:
+    device = SessionDevice(iot_jobs_mqtt.port, "clean", V5, expiry=0)
+    props = Properties(paho.PacketTypes.DISCONNECT)
+    props.SessionExpiryInterval = 60
+    device.client.disconnect(properties=props)
+    device.close()
+    probe = PahoDevice(iot_jobs_mqtt.port, "probe")
+    probe.close()
+    assert iot_jobs_mqtt.sessions() == []
