@@ -55,7 +55,7 @@ class Broker:
         self.connections: Dict[str, Connection] = {}
         # Keys: connections, and the stored sessions of offline clients (sessions.py).
         self.index: SubscriptionIndex[Any, Subscription] = SubscriptionIndex()
-        self.sessions = SessionStore(self.index, lambda: self.service.backend().now())
+        self.sessions = SessionStore(self.index, lambda: self.service.backend().now(), self.limits)
         self.retained: Dict[str, Tuple[bytes, int]] = {}
         self.retained_bytes = 0
 

@@ -203,7 +203,7 @@ class Connection:
         if self.session_expiry > 0 and not self._parked and self.broker.connections.get(self.client_id) is self:
             self._parked = True
             unsent = list(self._inflight.values()) + [w[:4] for w in self._waiting]
-            self.broker.sessions.park(self, self.session_expiry, unsent, self.limits.max_session_messages)
+            self.broker.sessions.park(self, self.session_expiry, unsent)
         self.broker.unregister(self)
 
     async def run(self) -> None:
@@ -315,9 +315,8 @@ class Connection:
         self.send(codec.connack(self.version, stored is not None, codec.SUCCESS, props))
         if stored is not None:
             # AWS sends stored messages at up to 10 a second; the mock sends them at once.
-            for topic, payload, retain, message_props in stored.messages:
+            for topic, payload, retain, message_props in stored:
                 self.deliver(topic, payload, 1, retain, message_props)
-            stored.messages.clear()
         return True
 
     def _session_expiry(self, connect: codec.Connect, props: codec.Properties) -> float:

@@ -61,6 +61,9 @@ class MqttLimits:
     #: QoS 1 messages stored per offline session (mock bound: AWS documents rates,
     #: not a count); beyond it the oldest stored message is dropped.
     max_session_messages: int = 100
+    #: Bytes stored for all offline sessions together (mock bound; each session also
+    #: holds at most ``max_queued_bytes``); beyond it a session's oldest messages go.
+    max_session_bytes: int = 64 * MIB
 
     def __post_init__(self) -> None:
         if self.session_expiry_seconds > MAX_SESSION_EXPIRY_SECONDS:

@@ -32,12 +32,16 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, List, Optional, Tuple
 
 from . import codec
+from .limits import MqttLimits
 
 if TYPE_CHECKING:
     from .connection import Connection, Subscription
     from .index import SubscriptionIndex
 
 log = logging.getLogger("mock_iotjobs.mqtt")
+
+# What one stored message costs besides its topic and payload.
+_OVERHEAD = 128
 
 # (topic, payload, retain, properties) of a stored QoS 1 message.
 Stored = Tuple[str, bytes, bool, Optional[codec.Properties]]
@@ -50,8 +54,10 @@ class StoredSession:
     expiry_seconds: float
     disconnected_at: float
     max_messages: int
+    max_bytes: int
     owner: Optional["SessionStore"] = None
     messages: Deque[Stored] = field(default_factory=collections.deque)
+    size: int = 0  # bytes accounted for the stored messages
     dropped: int = 0
     expired: bool = False
 
@@ -75,33 +81,73 @@ class StoredSession:
         self.store(topic, payload, retain, props)
 
     def store(self, topic: str, payload: bytes, retain: bool, props: Optional[codec.Properties]) -> None:
-        if self.max_messages <= 0:
-            self.dropped += 1
+        """Keep a message; the oldest ones go while the session (or every session together,
+        ``max_session_bytes``) would hold too much; a message that cannot fit is dropped."""
+        size = _size(topic, payload)
+        room = self.owner.room if self.owner is not None else lambda extra: True
+        while self.messages and (
+            len(self.messages) >= self.max_messages or self.size + size > self.max_bytes or not room(size)
+        ):
+            old = self.messages.popleft()
+            self._account(-_size(old[0], old[1]))
+            self._dropped()
+        if len(self.messages) >= self.max_messages or self.size + size > self.max_bytes or not room(size):
+            self._dropped()
             return
-        if len(self.messages) >= self.max_messages:
-            self.messages.popleft()
-            self.dropped += 1
-            if self.dropped == 1:
-                log.warning("%s: session full (%d messages), dropping the oldest", self.client_id, len(self.messages))
         self.messages.append((topic, payload, retain, props))
+        self._account(size)
+
+    def take_messages(self) -> List[Stored]:
+        messages = list(self.messages)
+        self.messages.clear()
+        self._account(-self.size)
+        return messages
+
+    def _account(self, delta: int) -> None:
+        self.size += delta
+        if self.owner is not None:
+            self.owner.stored_bytes += delta
+
+    def _dropped(self) -> None:
+        self.dropped += 1
+        if self.dropped == 1:
+            log.warning("%s: its stored session is full, dropping the oldest messages", self.client_id)
+
+
+def _size(topic: str, payload: bytes) -> int:
+    return len(topic) + len(payload) + _OVERHEAD
 
 
 class SessionStore:
     """The broker's offline sessions, by client id; ``now`` reads the mock clock."""
 
-    def __init__(self, index: "SubscriptionIndex[Any, Subscription]", now: Callable[[], float]) -> None:
+    def __init__(
+        self, index: "SubscriptionIndex[Any, Subscription]", now: Callable[[], float], limits: MqttLimits
+    ) -> None:
         self._index = index
         self._now = now
+        self.limits = limits
         self.sessions: Dict[str, StoredSession] = {}
+        #: Bytes of the messages stored in every session (bounded by ``max_session_bytes``).
+        self.stored_bytes = 0
 
-    def park(self, connection: "Connection", expiry_seconds: float, unsent: List[Stored], max_messages: int) -> None:
+    def room(self, size: int) -> bool:
+        return self.stored_bytes + size <= self.limits.max_session_bytes
+
+    def park(self, connection: "Connection", expiry_seconds: float, unsent: List[Stored]) -> None:
         """A persistent session's connection ended: its subscriptions stay in the index
         under the stored session, which keeps ``unsent`` (unacknowledged, then waiting)
         QoS 1 messages and those published to it from now on."""
         self.sweep()
         subscriptions = dict(connection.subscriptions)
         session = StoredSession(
-            connection.client_id, subscriptions, expiry_seconds, self._now(), max_messages, owner=self
+            connection.client_id,
+            subscriptions,
+            expiry_seconds,
+            self._now(),
+            self.limits.max_session_messages,
+            self.limits.max_queued_bytes,
+            owner=self,
         )
         for topic_filter, subscription in subscriptions.items():
             self._index.remove(topic_filter, connection)
@@ -114,10 +160,10 @@ class SessionStore:
             self._expire(previous)
         self.sessions[connection.client_id] = session
 
-    def resume(self, connection: "Connection") -> Optional[StoredSession]:
+    def resume(self, connection: "Connection") -> Optional[List[Stored]]:
         """The client's stored session, if any and alive, handed over to ``connection``
-        (its subscriptions, back in the index under it); its stored messages are the
-        caller's to deliver."""
+        (its subscriptions, back in the index under it): its stored messages, for the
+        caller to deliver; None if there was no session."""
         session = self.take(connection.client_id)
         if session is None:
             return None
@@ -126,7 +172,7 @@ class SessionStore:
             self._index.add(topic_filter, connection, subscription)
         connection.subscriptions = session.subscriptions
         session.expired = True  # nothing more is stored in it
-        return session
+        return session.take_messages()
 
     def expire_if_due(self, session: StoredSession) -> bool:
         if self._now() < session.expires_at:
@@ -164,7 +210,7 @@ class SessionStore:
 
     def _expire(self, session: StoredSession) -> None:
         session.expired = True
-        session.messages.clear()
+        session.take_messages()
         for topic_filter in session.subscriptions:
             self._index.remove(topic_filter, session)
 
@@ -174,6 +220,7 @@ class SessionStore:
                 "client_id": s.client_id,
                 "subscriptions": sorted(s.subscriptions),
                 "messages": len(s.messages),
+                "bytes": s.size,
                 "dropped": s.dropped,
                 "expires_at": s.expires_at,
             }

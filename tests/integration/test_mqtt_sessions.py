@@ -405,3 +405,24 @@ def test_mqtt5_disconnect_may_not_make_a_clean_session_persistent(iot_jobs_mqtt:
     probe = PahoDevice(iot_jobs_mqtt.port, "probe")
     probe.close()
     assert iot_jobs_mqtt.sessions() == []
+
+
+def test_stored_bytes_are_bounded_for_all_sessions_together(iot_jobs_backend: MockIotJobs) -> None:
+    limits = MqttLimits(max_session_bytes=2000, max_queued_bytes=1500)
+    with mqtt_listener(iot_jobs_backend, limits=limits) as listener:
+        for name in ("a", "b"):
+            device = SessionDevice(listener.port, name, V311)
+            device.subscribe("t")
+            device.close()
+        _wait_sessions(listener, 2)
+        for n in range(5):
+            listener.publish("t", bytes([65 + n]) * 500, qos=1)
+        stats = {s["client_id"]: s for s in listener.sessions()}
+        assert sum(int(s["bytes"]) for s in stats.values()) <= 2000
+        assert all(int(s["bytes"]) <= 1500 for s in stats.values())
+        assert all(s["messages"] and s["dropped"] for s in stats.values())
+        again = SessionDevice(listener.port, "a", V311)
+        try:
+            assert again.wait_for("t").raw[:1] in (b"D", b"E")  # the newest are kept
+        finally:
+            again.close()
