@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
@@ -19,6 +18,7 @@ from cryptography import x509
 from ...protocol.errors import ServiceError, already_exists, invalid_request, limit_exceeded, not_found
 from ..arns import iot_arn
 from . import crypto
+from .certificate_record import CertificateRecord
 
 if TYPE_CHECKING:
     from ..state import Backend
@@ -28,52 +28,15 @@ MAX_SAME_SUBJECT = 10
 
 
 @dataclass
-class CACertificate:
-    cert_id: str
-    arn: str
-    pem: str
-    certificate: x509.Certificate
-    status: str
-    mode: str
-    owner: str
-    created: float
-    modified: float
-    not_before: float
-    not_after: float
-    seq: int
+class CACertificate(CertificateRecord):
     auto_registration: str = "DISABLE"
     registration_config: Dict[str, Any] = field(default_factory=dict)
-    customer_version: int = 1
-    generation_id: str = field(default_factory=lambda: str(uuid.uuid4()))
 
     def describe(self) -> Dict[str, Any]:
-        return {
-            "certificateArn": self.arn,
-            "certificateId": self.cert_id,
-            "status": self.status,
-            "certificatePem": self.pem,
-            "ownedBy": self.owner,
-            "creationDate": self.created,
-            "autoRegistrationStatus": self.auto_registration,
-            "lastModifiedDate": self.modified,
-            "customerVersion": self.customer_version,
-            "generationId": self.generation_id,
-            "validity": {"notBefore": self.not_before, "notAfter": self.not_after},
-            "certificateMode": self.mode,
-        }
+        return self.description(autoRegistrationStatus=self.auto_registration)
 
     def summary(self) -> Dict[str, Any]:
-        return {
-            "certificateArn": self.arn,
-            "certificateId": self.cert_id,
-            "status": self.status,
-            "creationDate": self.created,
-        }
-
-    def touch(self, now: float) -> None:
-        self.modified = now
-        self.customer_version += 1
-        self.generation_id = str(uuid.uuid4())
+        return self.brief()
 
 
 def _validation(message: str) -> ServiceError:

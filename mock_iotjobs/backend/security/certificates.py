@@ -9,8 +9,7 @@ is not ACTIVE and has no thing attached, and (unless ``forceDelete``) no policy.
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from cryptography import x509
@@ -19,6 +18,7 @@ from ...protocol.errors import ServiceError, already_exists, invalid_request, no
 from ..arns import iot_arn
 from . import crypto
 from .ca_certificates import CACertificate
+from .certificate_record import CertificateRecord
 
 if TYPE_CHECKING:
     from ..state import Backend
@@ -28,47 +28,14 @@ INTERNAL_STATUSES = ("PENDING_TRANSFER", "PENDING_ACTIVATION")
 
 
 @dataclass
-class Certificate:
-    cert_id: str
-    arn: str
-    pem: str
-    status: str
-    mode: str
-    owner: str
-    created: float
-    modified: float
-    not_before: float
-    not_after: float
-    seq: int
+class Certificate(CertificateRecord):
     ca_id: Optional[str] = None
-    customer_version: int = 1
-    generation_id: str = field(default_factory=lambda: str(uuid.uuid4()))
 
     def describe(self) -> Dict[str, Any]:
-        return {
-            "certificateArn": self.arn,
-            "certificateId": self.cert_id,
-            "caCertificateId": self.ca_id,
-            "status": self.status,
-            "certificatePem": self.pem,
-            "ownedBy": self.owner,
-            "creationDate": self.created,
-            "lastModifiedDate": self.modified,
-            "customerVersion": self.customer_version,
-            "transferData": {},
-            "generationId": self.generation_id,
-            "validity": {"notBefore": self.not_before, "notAfter": self.not_after},
-            "certificateMode": self.mode,
-        }
+        return self.description(caCertificateId=self.ca_id, transferData={})
 
     def summary(self) -> Dict[str, Any]:
-        return {
-            "certificateArn": self.arn,
-            "certificateId": self.cert_id,
-            "status": self.status,
-            "certificateMode": self.mode,
-            "creationDate": self.created,
-        }
+        return self.brief(certificateMode=self.mode)
 
 
 def state_error(message: str) -> ServiceError:
@@ -178,6 +145,7 @@ class Certificates:
             cert_id=cert_id,
             arn=iot_arn(self._backend.region, self._backend.account_id, f"cert/{cert_id}"),
             pem=crypto.to_pem(cert),
+            certificate=cert,
             status=status,
             mode=mode,
             owner=self._backend.account_id,
@@ -202,9 +170,7 @@ class Certificates:
             raise state_error(f"The certificate {cert.cert_id} is REVOKED; a revoked certificate stays revoked.")
         if cert.status != new_status:  # idempotent: the same status again changes nothing
             cert.status = new_status
-            cert.modified = self._backend.now()
-            cert.customer_version += 1
-            cert.generation_id = str(uuid.uuid4())
+            cert.touch(self._backend.now())
         return cert
 
     def delete(self, cert_id: str, force: bool) -> None:
