@@ -1,5 +1,6 @@
-"""Jobs: creation from documents or templates, cancel, delete, update, targets,
-completion, and the reaction to things and groups changing."""
+"""Jobs: registering a new job (checked and built in ``creation``) and pacing its
+rollout, cancel, delete, update, targets, completion, and the reaction to things
+and groups changing."""
 
 from __future__ import annotations
 
@@ -12,13 +13,13 @@ from ...protocol.errors import (
     limit_exceeded,
     not_found,
 )
-from ..arns import iot_arn
 from ..events.notifications import NotificationLog
 from . import maintenance, outcomes, rollout
 from . import targets as target_resolution
-from .checks import check_configs, check_maintenance
-from .documents import check_document, fetch_source
+from .checks import check_configs
+from .creation import CONFIG_MEMBERS, new_job
 from .executions import Executions
+from .job_events import job_event
 from .model import (
     CANCELED,
     IN_PROGRESS,
@@ -40,17 +41,6 @@ MAX_CONTINUOUS_TARGETS = 100
 # How long (mock clock) a deleted job shows DELETION_IN_PROGRESS before it is gone.
 DELETION_SECONDS = 1.0
 MAX_DELETING = 10
-# Where _apply_template leaves a managed template's document before its parameters are filled in.
-BEFORE_SUBSTITUTION = "_documentBeforeSubstitution"
-CONFIG_MEMBERS = (
-    "presignedUrlConfig",
-    "jobExecutionsRolloutConfig",
-    "abortConfig",
-    "timeoutConfig",
-    "jobExecutionsRetryConfig",
-    "schedulingConfig",
-    "destinationPackageVersions",
-)
 
 
 class Jobs:
@@ -77,44 +67,8 @@ class Jobs:
         job_id = p["jobId"]
         if job_id in self.by_id:
             raise already_exists(f"Job with id {job_id} already exists.", job_id, self.by_id[job_id].arn)
-        spec = dict(p)
-        template_arn = p.get("jobTemplateArn")
-        if template_arn:
-            spec = self._apply_template(template_arn, spec)
-        elif p.get("documentParameters"):
-            raise invalid_request("documentParameters can only be used with a managed job template.")
-        document, source = spec.get("document"), spec.get("documentSource")
-        if (document is None) == (source is None):
-            raise invalid_request("Exactly one of document or documentSource must be specified.")
-        check_configs(spec)
-        check_maintenance(p.get("targetSelection") or "SNAPSHOT", spec)
-        if document is not None:
-            check_document(document)
-        else:
-            document = fetch_source(backend.s3_objects, str(source), backend.region)
-        things, groups = target_resolution.resolve(backend, p["targets"])
-        now = backend.now()
-        start_at, end_at = rollout.schedule_window(spec, now)
-        job = Job(
-            job_id=job_id,
-            arn=iot_arn(backend.region, backend.account_id, f"job/{job_id}"),
-            seq=backend.next_seq(),
-            created_at=now,
-            last_updated_at=now,
-            target_selection=p.get("targetSelection") or "SNAPSHOT",
-            targets=list(dict.fromkeys(p["targets"])),
-            document=document,
-            document_source=source,
-            description=spec.get("description"),
-            config={k: spec[k] for k in CONFIG_MEMBERS if spec.get(k) is not None},
-            namespace_id=p.get("namespaceId"),
-            job_template_arn=template_arn,
-            document_parameters=p.get("documentParameters"),
-            document_before_substitution=spec.get(BEFORE_SUBSTITUTION),
-            target_groups=groups,
-        )
-        job.rollout = rollout.rollout_state(job.config)
-        job.rollout.waiting = list(things.items())
+        job, start_at, end_at = new_job(backend, p)
+        now = job.created_at
         if p.get("tags"):
             backend.tags.check(job.arn, p["tags"])  # refuse before anything is registered
         self.by_id[job_id] = job
@@ -173,33 +127,6 @@ class Jobs:
         else:
             self.cancel(job.job_id, behavior == "FORCE_CANCEL", None, None, now=when)
 
-    def _apply_template(self, template_arn: str, spec: Dict[str, Any]) -> Dict[str, Any]:
-        from . import managed_templates  # optional module, provided with templates
-
-        if ":jobtemplate/AWS-" in template_arn:
-            name_version = template_arn.split(":jobtemplate/", 1)[1]
-            name, _, version = name_version.partition(":")
-            if spec.get("document") or spec.get("documentSource"):
-                raise invalid_request("A job created from a managed template takes no document.")
-            rendered = managed_templates.render_managed_template(
-                name, version or None, spec.get("documentParameters") or {}
-            )
-            raw = managed_templates.get(name, version or None).document
-            return {**spec, "document": rendered, BEFORE_SUBSTITUTION: raw}
-        template = self._backend.templates.get_by_arn(template_arn)
-        merged = dict(template.job_config)
-        if spec.get("document") is not None or spec.get("documentSource") is not None:
-            merged.pop("document", None)
-            merged.pop("documentSource", None)
-        template_scheduling = merged.get("schedulingConfig")
-        merged.update({k: v for k, v in spec.items() if v is not None})
-        if template_scheduling and spec.get("schedulingConfig"):
-            # The template's maintenance windows and the job's start/end times together.
-            merged["schedulingConfig"] = {**template_scheduling, **spec["schedulingConfig"]}
-        if spec.get("documentParameters"):
-            raise invalid_request("documentParameters can only be used with a managed job template.")
-        return merged
-
     # --- cancel / delete / update ------------------------------------------
     def cancel(
         self,
@@ -226,7 +153,7 @@ class Jobs:
             job.comment = comment if comment is not None else job.comment
             job.last_updated_at = now
             self.cancel_executions(job, force, now)
-            self._log.event(f"$aws/events/job/{job_id}/canceled", _job_event(job, "canceled"), now)
+            self._log.event(f"$aws/events/job/{job_id}/canceled", job_event(job, "canceled"), now)
         return job
 
     def cancel_executions(self, job: Job, force: bool, now: float) -> None:
@@ -271,7 +198,7 @@ class Jobs:
         del self.by_id[job.job_id]
         self.namespaced -= 1 if job.namespace_id else 0
         self._backend.tags.drop(job.arn)
-        self._log.event(f"$aws/events/job/{job.job_id}/deleted", _job_event(job, "deleted"), when)
+        self._log.event(f"$aws/events/job/{job.job_id}/deleted", job_event(job, "deleted"), when)
 
     def update(self, job_id: str, p: Dict[str, Any]) -> Job:
         job = self.get(job_id)
@@ -345,7 +272,7 @@ class Jobs:
             job.status = JOB_COMPLETED
             job.completed_at = now
             job.last_updated_at = now
-            self._log.event(f"$aws/events/job/{job.job_id}/completed", _job_event(job, "completed"), now)
+            self._log.event(f"$aws/events/job/{job.job_id}/completed", job_event(job, "completed"), now)
 
     def on_thing_deleted(self, thing_name: str) -> None:
         """A deleted thing's unfinished executions become REMOVED; its history is detached,
@@ -450,31 +377,3 @@ def _waiting(job: Job, thing_name: str) -> bool:
 
 def _detached(thing_name: str, execution: JobExecution) -> str:
     return f"{thing_name}#deleted-{execution.seq}"
-
-
-def _job_event(job: Job, operation: str) -> Dict[str, Any]:
-    event: Dict[str, Any] = {
-        "eventType": "JOB",
-        "operation": operation,
-        "jobId": job.job_id,
-        "status": job.status,
-        "targetSelection": job.target_selection,
-        "targets": list(job.targets),
-        "createdAt": int(job.created_at),
-        "lastUpdatedAt": int(job.last_updated_at),
-    }
-    if job.description:
-        event["description"] = job.description
-    if job.completed_at is not None:
-        event["completedAt"] = int(job.completed_at)
-    event["jobProcessDetails"] = {
-        "numberOfCanceledThings": job.counts[CANCELED],
-        "numberOfSucceededThings": job.counts["SUCCEEDED"],
-        "numberOfFailedThings": job.counts["FAILED"],
-        "numberOfRejectedThings": job.counts["REJECTED"],
-        "numberOfQueuedThings": job.counts[QUEUED],
-        "numberOfInProgressThings": job.counts[IN_PROGRESS],
-        "numberOfRemovedThings": job.counts[REMOVED],
-        "numberOfTimedOutThings": job.counts["TIMED_OUT"],
-    }
-    return event
