@@ -1,5 +1,6 @@
 """Fleet indexing: the indexing configuration, the AWS_Things and AWS_ThingGroups
-indexes, device connectivity, and dynamic thing groups' membership upkeep.
+indexes (their documents are built in ``index_documents``), device connectivity,
+and dynamic thing groups' membership upkeep.
 
 The registry reports every change of a thing (``thing_changed``) and of a thing
 group (``group_changed``); while the index is on, the thing's document is
@@ -12,11 +13,11 @@ their queries over the fleet, and membership follows a change immediately
 from __future__ import annotations
 
 import copy
-import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Set
 
 from ...protocol.errors import ServiceError, invalid_request, not_found
+from . import index_documents
 from .search_index import Document, InvertedIndex, matches
 from .search_query import And, Match, Node, Not, Or, Range, parse_query
 
@@ -196,95 +197,18 @@ class FleetIndex:
         groups = self._backend.groups.by_name
         return [name for name in groups if matches(node, self.group_document(name))]
 
-    # --- documents ---------------------------------------------------------------
+    # --- documents (built in index_documents) ---------------------------------------
     def thing_document(self, name: str) -> Document:
-        thing = self._backend.things.by_name[name]
-        doc: Document = {
-            "thingName": [thing.name],
-            "thingId": [thing.thing_id],
-            "registry.version": [str(thing.version)],
-        }
-        if thing.type_name:
-            doc["registry.thingTypeName"] = [thing.type_name]
-        groups = self.thing_group_names(name)
-        if groups:
-            doc["registry.thingGroupNames"] = groups
-        for key, value in thing.attributes.items():
-            doc[f"attributes.{key}"] = [value]
-        state = self.connectivity.get(name)
-        if self.config.connectivity_on:
-            doc["connectivity.connected"] = ["true" if state and state.connected else "false"]
-            if state is not None:
-                doc["connectivity.timestamp"] = [str(state.timestamp_ms)]
-                doc["connectivity.version"] = [str(state.version)]
-                if state.disconnect_reason:
-                    doc["connectivity.disconnectReason"] = [state.disconnect_reason]
-        if self.config.shadow_on:
-            shadows = self._backend.shadows.live
-            classic = shadows.get((name, ""))
-            if classic is not None:
-                _flatten_shadow(doc, "shadow", classic.document())
-            for shadow_name in self.config.named_shadows:
-                named = shadows.get((name, shadow_name))
-                if named is not None:
-                    _flatten_shadow(doc, f"shadow.name.{shadow_name}", named.document())
-        return doc
-
-    def thing_group_names(self, name: str) -> List[str]:
-        """The thing's direct thing groups and its billing group (the documented meaning of thingGroupNames)."""
-        names = [group.name for _, group in self._backend.groups.direct_groups(name)]
-        billing = getattr(self._backend.things.by_name[name], "billing_group", None)
-        if billing:
-            names.append(billing)
-        return names
+        return index_documents.thing_document(self._backend, self.config, self.connectivity, name)
 
     def group_document(self, name: str) -> Document:
-        group = self._backend.groups.by_name[name]
-        doc: Document = {"thingGroupName": [group.name], "thingGroupId": [group.group_id]}
-        if group.description:
-            doc["thingGroupDescription"] = [group.description]
-        parents = self._backend.groups.ancestors(name)
-        if parents:
-            doc["parentGroupNames"] = parents
-        for key, value in (group.attributes or {}).items():
-            doc[f"attributes.{key}"] = [value]
-        return doc
+        return index_documents.group_document(self._backend, name)
 
     def thing_result(self, name: str) -> Dict[str, Any]:
-        """A SearchIndex ThingDocument."""
-        thing = self._backend.things.by_name[name]
-        doc: Dict[str, Any] = {"thingName": thing.name, "thingId": thing.thing_id, "attributes": dict(thing.attributes)}
-        if thing.type_name:
-            doc["thingTypeName"] = thing.type_name
-        groups = self.thing_group_names(name)
-        if groups:
-            doc["thingGroupNames"] = groups
-        classic = self._backend.shadows.live.get((name, "")) if self.config.shadow_on else None
-        if classic is not None:
-            document = classic.document()
-            doc["shadow"] = json.dumps(
-                {k: document[k] for k in ("state", "metadata", "version")}, separators=(",", ":")
-            )
-        if self.config.connectivity_on:
-            state = self.connectivity.get(name)
-            doc["connectivity"] = {"connected": bool(state and state.connected)}
-            if state is not None:
-                doc["connectivity"]["timestamp"] = state.timestamp_ms
-                if state.disconnect_reason:
-                    doc["connectivity"]["disconnectReason"] = state.disconnect_reason
-        return doc
+        return index_documents.thing_result(self._backend, self.config, self.connectivity, name)
 
     def group_result(self, name: str) -> Dict[str, Any]:
-        """A SearchIndex ThingGroupDocument."""
-        group = self._backend.groups.by_name[name]
-        doc: Dict[str, Any] = {"thingGroupName": group.name, "thingGroupId": group.group_id}
-        if group.description:
-            doc["thingGroupDescription"] = group.description
-        doc["attributes"] = dict(group.attributes or {})
-        parents = self._backend.groups.ancestors(name)
-        if parents:
-            doc["parentGroupNames"] = parents
-        return doc
+        return index_documents.group_result(self._backend, name)
 
     # --- change notifications from the registry and the MQTT listener -----------------
     def thing_changed(self, name: str) -> None:
@@ -343,27 +267,6 @@ class FleetIndex:
             pass
         finally:
             self._applying = False
-
-
-def _flatten_shadow(doc: Document, prefix: str, document: Dict[str, Any]) -> None:
-    """Index a shadow's desired, reported and delta leaves as ``<prefix>.<section>.<path>``."""
-    state = document.get("state") or {}
-    for section in ("desired", "reported", "delta"):
-        _flatten(doc, f"{prefix}.{section}", state.get(section))
-    doc[f"{prefix}.version"] = [str(document.get("version", 0))]
-    doc[f"{prefix}.hasDelta"] = ["true" if state.get("delta") else "false"]
-
-
-def _flatten(doc: Document, path: str, value: Any) -> None:
-    if isinstance(value, dict):
-        for key, item in value.items():
-            _flatten(doc, f"{path}.{key}", item)
-    elif isinstance(value, list):
-        for item in value:
-            _flatten(doc, path, item)
-    elif value is not None:
-        text = value if isinstance(value, str) else json.dumps(value)
-        doc.setdefault(path, []).append(text)
 
 
 def _aliased(node: Node) -> Node:
