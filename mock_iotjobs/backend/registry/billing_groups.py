@@ -16,8 +16,9 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
-from ...protocol.errors import already_exists, invalid_request, not_found, version_conflict
+from ...protocol.errors import already_exists, not_found
 from ..arns import iot_arn
+from .references import by_name_or_arn, check_expected_version
 
 if TYPE_CHECKING:
     from ..state import Backend
@@ -67,15 +68,8 @@ class BillingGroups:
 
     def resolve(self, name: Optional[str], arn: Optional[str]) -> BillingGroup:
         """The group named by ``name`` and/or ``arn`` (the two must agree)."""
-        from_arn = _name_from_arn(arn) if arn else None
-        if name is None and from_arn is None:
-            raise invalid_request("Either billingGroupName or billingGroupArn must be specified.")
-        if name is not None and from_arn is not None and name != from_arn:
-            raise invalid_request(f"billingGroupName {name} does not match billingGroupArn {arn}.")
-        group = self.get(name or from_arn or "")
-        if arn and arn != group.arn:
-            raise not_found(f"BillingGroup {arn} does not exist")
-        return group
+        missing = f"BillingGroup {arn} does not exist"
+        return by_name_or_arn(name, arn, "billingGroup", "billinggroup", self.get, missing)
 
     def create(self, name: str, properties: Optional[Dict[str, Any]]) -> Tuple[BillingGroup, bool]:
         """The group and whether it is new (an identical re-create is idempotent, as for thing groups)."""
@@ -102,7 +96,7 @@ class BillingGroups:
 
     def update(self, name: str, properties: Dict[str, Any], expected_version: Optional[int]) -> BillingGroup:
         group = self.get(name)
-        _check_version(group, expected_version)
+        check_expected_version("billing group", group.name, group.version, expected_version)
         if "billingGroupDescription" in properties:
             group.description = properties["billingGroupDescription"]
         group.version += 1
@@ -113,7 +107,7 @@ class BillingGroups:
         if group is None:
             # DeleteBillingGroup models no ResourceNotFoundException: a missing group is deleted already.
             return None
-        _check_version(group, expected_version)
+        check_expected_version("billing group", group.name, group.version, expected_version)
         del self.by_name[name]
         for thing_name in group.members:
             thing = self._backend.things.by_name.get(thing_name)
@@ -159,15 +153,3 @@ class BillingGroups:
             if previous is not None:
                 previous.members.pop(thing.name, None)
             thing.billing_group = None
-
-
-def _name_from_arn(arn: str) -> str:
-    marker = ":billinggroup/"
-    if not arn.startswith("arn:") or marker not in arn:
-        raise invalid_request(f"{arn} is not a valid billinggroup ARN.")
-    return arn.split(marker, 1)[1]
-
-
-def _check_version(group: BillingGroup, expected: Optional[int]) -> None:
-    if expected is not None and expected != group.version:
-        raise version_conflict(f"The version for billing group {group.name} does not match the expected version.")

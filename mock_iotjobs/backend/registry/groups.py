@@ -13,8 +13,9 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Tuple
 
-from ...protocol.errors import already_exists, invalid_request, not_found, version_conflict
+from ...protocol.errors import already_exists, invalid_request, not_found
 from ..arns import iot_arn
+from .references import by_name_or_arn, check_expected_version
 
 if TYPE_CHECKING:
     from ..state import Backend
@@ -101,15 +102,8 @@ class ThingGroups:
 
     def resolve(self, name: Optional[str], arn: Optional[str]) -> ThingGroup:
         """The group named by ``name`` and/or ``arn`` (the two must agree)."""
-        from_arn = _name_from_arn(arn, "thinggroup") if arn else None
-        if name is None and from_arn is None:
-            raise invalid_request("Either thingGroupName or thingGroupArn must be specified.")
-        if name is not None and from_arn is not None and name != from_arn:
-            raise invalid_request(f"thingGroupName {name} does not match thingGroupArn {arn}.")
-        group = self.get(name or from_arn or "")
-        if arn and arn != group.arn:
-            raise not_found(f"ThingGroup {arn} does not exist")
-        return group
+        missing = f"ThingGroup {arn} does not exist"
+        return by_name_or_arn(name, arn, "thingGroup", "thinggroup", self.get, missing)
 
     def ancestors(self, name: str) -> List[str]:
         """Parent, grandparent, ... up to the root."""
@@ -228,7 +222,7 @@ class ThingGroups:
 
     def update(self, name: str, properties: Dict[str, Any], expected_version: Optional[int]) -> ThingGroup:
         group = self.get(name)
-        _check_version(group, expected_version)
+        check_expected_version("thing group", group.name, group.version, expected_version)
         if "thingGroupDescription" in properties:
             group.description = properties["thingGroupDescription"]
         payload = properties.get("attributePayload")
@@ -253,7 +247,7 @@ class ThingGroups:
         if group is None:
             # Deleting a group that does not exist succeeds, as in AWS.
             return None
-        _check_version(group, expected_version)
+        check_expected_version("thing group", group.name, group.version, expected_version)
         if group.children:
             raise invalid_request(
                 f"Cannot delete thing group : {name} when there are still child groups attached to it"
@@ -313,26 +307,6 @@ class ThingGroups:
                     self._backend.on_group_membership(group, thing, False)
 
 
-def _name_from_arn(arn: str, kind: str) -> str:
-    marker = f":{kind}/"
-    if not arn.startswith("arn:") or marker not in arn:
-        raise invalid_request(f"{arn} is not a valid {kind} ARN.")
-    return arn.split(marker, 1)[1]
-
-
 def thing_from(backend: "Backend", name: Optional[str], arn: Optional[str]) -> str:
     """The existing thing named by ``name`` and/or ``arn`` (the two must agree)."""
-    from_arn = _name_from_arn(arn, "thing") if arn else None
-    if name is None and from_arn is None:
-        raise invalid_request("Either thingName or thingArn must be specified.")
-    if name is not None and from_arn is not None and name != from_arn:
-        raise invalid_request(f"thingName {name} does not match thingArn {arn}.")
-    thing = backend.things.get(name or from_arn or "")
-    if arn and arn != thing.arn:
-        raise not_found(f"Thing {arn} cannot be found.")
-    return thing.name
-
-
-def _check_version(group: ThingGroup, expected: Optional[int]) -> None:
-    if expected is not None and expected != group.version:
-        raise version_conflict(f"The version for thing group {group.name} does not match the expected version.")
+    return by_name_or_arn(name, arn, "thing", "thing", backend.things.get, f"Thing {arn} cannot be found.").name

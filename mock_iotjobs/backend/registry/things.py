@@ -6,8 +6,9 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
-from ...protocol.errors import already_exists, invalid_request, not_found, version_conflict
+from ...protocol.errors import already_exists, invalid_request, not_found
 from ..arns import iot_arn
+from .references import check_expected_version
 
 if TYPE_CHECKING:
     from ..state import Backend
@@ -116,7 +117,7 @@ class ThingRegistry:
         remove_type: bool = False,
     ) -> Thing:
         thing = self.get(name)
-        _check_version(thing, expected_version)
+        check_expected_version("thing", thing.name, thing.version, expected_version)
         if remove_type and type_name is not None:
             raise invalid_request("You cannot specify both thingTypeName and removeThingType.")
         new_type = thing.type_name
@@ -152,7 +153,7 @@ class ThingRegistry:
         if thing is None:
             # Deleting a thing that does not exist succeeds silently in AWS.
             return None
-        _check_version(thing, expected_version)
+        check_expected_version("thing", thing.name, thing.version, expected_version)
         del self.by_name[name]
         return thing
 
@@ -189,11 +190,4 @@ def _check_attribute_count(name: str, attributes: Dict[str, str], type_name: Opt
         kind = "with a thing type" if type_name is not None else "without a thing type"
         raise invalid_request(
             f"Thing {name} would have {len(attributes)} attributes; a thing {kind} can have at most {limit}."
-        )
-
-
-def _check_version(thing: Thing, expected: Optional[int]) -> None:
-    if expected is not None and expected != thing.version:
-        raise version_conflict(
-            f"The version for thing {thing.name} does not match the expected version."
         )
