@@ -6,19 +6,15 @@ from ...backend.paging import paginate
 from ...backend.registry.groups import thing_from
 from ...protocol.models import IOT
 from ..base import Context, Params, Result, compact, operation
+from ..tagged_create import create_tagged
 
 
 @operation(IOT, "CreateBillingGroup")
 def create_billing_group(ctx: Context, p: Params) -> Result:
-    backend = ctx.backend
-    name = p["billingGroupName"]
-    tags = p.get("tags") or []
-    if tags and name not in backend.billing_groups.by_name:
-        # CreateBillingGroup models no LimitExceededException: too many tags is a bad request.
-        backend.tags.check(backend.billing_groups.arn_for(name), tags, "InvalidRequestException")
-    group, created = backend.billing_groups.create(name, p.get("billingGroupProperties"))
-    if created and tags:
-        backend.tags.set(group.arn, tags, "InvalidRequestException")
+    groups, name = ctx.backend.billing_groups, p["billingGroupName"]
+    group = create_tagged(
+        ctx.backend, groups, name, p.get("tags") or [], lambda: groups.create(name, p.get("billingGroupProperties"))
+    )
     return {"billingGroupName": group.name, "billingGroupArn": group.arn, "billingGroupId": group.group_id}
 
 

@@ -7,6 +7,7 @@ from ...backend.registry.groups import MAX_GROUPS_PER_THING, ThingGroup, ThingGr
 from ...protocol.errors import invalid_request
 from ...protocol.models import IOT
 from ..base import Context, Params, Result, compact, operation
+from ..tagged_create import create_tagged
 
 
 def _name_and_arn(group: ThingGroup) -> dict:
@@ -35,15 +36,14 @@ def _make_room(ctx: Context, thing: str, adding: "list[str]", override: bool) ->
 
 @operation(IOT, "CreateThingGroup")
 def create_thing_group(ctx: Context, p: Params) -> Result:
-    backend = ctx.backend
-    tags = p.get("tags") or []
-    name = p["thingGroupName"]
-    if tags and name not in backend.groups.by_name:
-        # CreateThingGroup models no LimitExceededException: too many tags is a bad request.
-        backend.tags.check(backend.groups.arn_for(name), tags, "InvalidRequestException")
-    group, created = backend.groups.create(name, p.get("parentGroupName"), p.get("thingGroupProperties"))
-    if created and tags:
-        backend.tags.set(group.arn, tags, "InvalidRequestException")
+    groups, name = ctx.backend.groups, p["thingGroupName"]
+    group = create_tagged(
+        ctx.backend,
+        groups,
+        name,
+        p.get("tags") or [],
+        lambda: groups.create(name, p.get("parentGroupName"), p.get("thingGroupProperties")),
+    )
     return {"thingGroupName": group.name, "thingGroupArn": group.arn, "thingGroupId": group.group_id}
 
 

@@ -5,19 +5,15 @@ from __future__ import annotations
 from ...backend.paging import paginate
 from ...protocol.models import IOT
 from ..base import Context, Params, Result, compact, operation
+from ..tagged_create import create_tagged
 
 
 @operation(IOT, "CreateThingType")
 def create_thing_type(ctx: Context, p: Params) -> Result:
-    backend = ctx.backend
-    name = p["thingTypeName"]
-    tags = p.get("tags") or []
-    if tags and name not in backend.thing_types.by_name:
-        # CreateThingType models no LimitExceededException: too many tags is a bad request.
-        backend.tags.check(backend.thing_types.arn_for(name), tags, "InvalidRequestException")
-    thing_type, created = backend.thing_types.create(name, p.get("thingTypeProperties"))
-    if created and tags:
-        backend.tags.set(thing_type.arn, tags, "InvalidRequestException")
+    types, name = ctx.backend.thing_types, p["thingTypeName"]
+    thing_type = create_tagged(
+        ctx.backend, types, name, p.get("tags") or [], lambda: types.create(name, p.get("thingTypeProperties"))
+    )
     return {"thingTypeName": thing_type.name, "thingTypeArn": thing_type.arn, "thingTypeId": thing_type.type_id}
 
 

@@ -9,6 +9,7 @@ from ...backend.paging import paginate
 from ...protocol.errors import invalid_request
 from ...protocol.models import IOT
 from ..base import Context, Params, Result, compact, operation
+from ..tagged_create import create_tagged
 
 
 def _tags_from_header(header: str) -> List[Dict[str, str]]:
@@ -22,16 +23,10 @@ def _tags_from_header(header: str) -> List[Dict[str, str]]:
 
 @operation(IOT, "CreateTopicRule")
 def create_topic_rule(ctx: Context, p: Params) -> Result:
-    backend = ctx.backend
-    rules = backend.topic_rules
-    name = p["ruleName"]
+    rules, name = ctx.backend.topic_rules, p["ruleName"]
     tags = _tags_from_header(p["tags"]) if p.get("tags") else []
-    if tags and name not in rules.by_name:
-        # CreateTopicRule models no LimitExceededException: too many tags is a bad request.
-        backend.tags.check(rules.arn_for(name), tags, "InvalidRequestException")
-    rule = rules.create(name, p["topicRulePayload"])
-    if tags:
-        backend.tags.set(rule.arn, tags, "InvalidRequestException")
+    # CreateTopicRule refuses an existing name, so a rule it returns is always new.
+    create_tagged(ctx.backend, rules, name, tags, lambda: (rules.create(name, p["topicRulePayload"]), True))
     return {}
 
 

@@ -11,6 +11,7 @@ from ...backend.security.policies import Policy
 from ...protocol.errors import invalid_request
 from ...protocol.models import IOT
 from ..base import Context, Params, Result, compact, operation
+from ..tagged_create import create_tagged
 
 # AWS's default and largest page for the marker-paged policy listings.
 PAGE_SIZE = 250
@@ -33,15 +34,11 @@ def _page(p: Params, items: List[Tuple[int, Policy]], scope: str) -> Dict[str, A
 
 @operation(IOT, "CreatePolicy")
 def create_policy(ctx: Context, p: Params) -> Result:
-    backend = ctx.backend
-    tags = p.get("tags") or []
-    name = p["policyName"]
-    if tags and name not in backend.policies.by_name:
-        # CreatePolicy models no LimitExceededException: too many tags is a bad request.
-        backend.tags.check(backend.policies.arn_for(name), tags, "InvalidRequestException")
-    policy = backend.policies.create(name, p["policyDocument"])
-    if tags:
-        backend.tags.set(policy.arn, tags, "InvalidRequestException")
+    policies, name = ctx.backend.policies, p["policyName"]
+    # CreatePolicy refuses an existing name, so a policy it returns is always new.
+    policy = create_tagged(
+        ctx.backend, policies, name, p.get("tags") or [], lambda: (policies.create(name, p["policyDocument"]), True)
+    )
     return {
         "policyName": policy.name,
         "policyArn": policy.arn,
