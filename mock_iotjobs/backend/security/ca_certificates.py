@@ -35,9 +35,6 @@ class CACertificate(CertificateRecord):
     def describe(self) -> Dict[str, Any]:
         return self.description(autoRegistrationStatus=self.auto_registration)
 
-    def summary(self) -> Dict[str, Any]:
-        return self.brief()
-
 
 def _validation(message: str) -> ServiceError:
     return ServiceError("CertificateValidationException", message)

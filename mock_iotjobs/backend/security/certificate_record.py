@@ -58,6 +58,9 @@ class CertificateRecord:
             **extra,
         }
 
+    def summary(self) -> Dict[str, Any]:
+        return self.brief()
+
     def touch(self, now: float) -> None:
         """An update happened: a new modification time, version and generation."""
         self.modified = now

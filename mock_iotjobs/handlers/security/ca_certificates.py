@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ...backend.security.markers import marker_page
 from ...protocol.models import IOT
 from ..base import Context, Params, Result, compact, operation
+from .marker_listing import certificate_page
 
 
 @operation(IOT, "GetRegistrationCode")
@@ -65,12 +65,5 @@ def delete_ca_certificate(ctx: Context, p: Params) -> Result:
 @operation(IOT, "ListCACertificates")
 def list_ca_certificates(ctx: Context, p: Params) -> Result:
     template = p.get("templateName")
-    page, marker = marker_page(
-        ctx.backend.ca_certificates.listing(template),
-        lambda c: c.seq,
-        p.get("pageSize"),
-        p.get("marker"),
-        bool(p.get("ascendingOrder")),
-        f"ListCACertificates:{template or ''}",
-    )
-    return compact(certificates=[c.summary() for c in page], nextMarker=marker)
+    certs = ctx.backend.ca_certificates.listing(template)
+    return certificate_page(p, certs, f"ListCACertificates:{template or ''}")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ...backend.security.markers import marker_page
 from ...protocol.models import IOT
 from ..base import Context, Params, Result, compact, operation
+from .marker_listing import certificate_page
 
 
 @operation(IOT, "CreateKeysAndCertificate")
@@ -57,17 +57,10 @@ def delete_certificate(ctx: Context, p: Params) -> Result:
 
 @operation(IOT, "ListCertificates")
 def list_certificates(ctx: Context, p: Params) -> Result:
-    return _page(ctx.backend.certificates.listing(), p, "ListCertificates")
+    return certificate_page(p, ctx.backend.certificates.listing(), "ListCertificates")
 
 
 @operation(IOT, "ListCertificatesByCA")
 def list_certificates_by_ca(ctx: Context, p: Params) -> Result:
     ca_id = p["caCertificateId"].lower()
-    return _page(ctx.backend.certificates.listing(ca_id=ca_id), p, f"ListCertificatesByCA:{ca_id}")
-
-
-def _page(certs: list, p: Params, scope: str) -> Result:
-    page, marker = marker_page(
-        certs, lambda c: c.seq, p.get("pageSize"), p.get("marker"), bool(p.get("ascendingOrder")), scope
-    )
-    return compact(certificates=[c.summary() for c in page], nextMarker=marker)
+    return certificate_page(p, ctx.backend.certificates.listing(ca_id=ca_id), f"ListCertificatesByCA:{ca_id}")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from ...backend.paging import paginate_marker
 from ...backend.security.domain_configurations import DomainConfiguration
 from ...protocol.models import IOT
 from ..base import Context, Params, Result, compact, operation
 from ..endpoint import endpoint_address
+from .marker_listing import page_by_marker
 
 
 @operation(IOT, "CreateDomainConfiguration")
@@ -64,12 +64,5 @@ def delete_domain_configuration(ctx: Context, p: Params) -> Result:
 def list_domain_configurations(ctx: Context, p: Params) -> Result:
     service_type = p.get("serviceType")
     items = list(enumerate(ctx.backend.domain_configurations.listing(service_type)))
-    page, marker = paginate_marker(
-        items,
-        lambda i: i[0],
-        p.get("pageSize"),
-        p.get("marker"),
-        f"ListDomainConfigurations:{service_type or ''}",
-        250,
-    )
+    page, marker = page_by_marker(p, items, lambda i: i[0], f"ListDomainConfigurations:{service_type or ''}")
     return compact(domainConfigurations=[c.summary() for _, c in page], nextMarker=marker)

@@ -5,16 +5,13 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Tuple
 
-from ...backend.paging import paginate_marker
 from ...backend.security import policy_targets
 from ...backend.security.policies import Policy
 from ...protocol.errors import invalid_request
 from ...protocol.models import IOT
 from ..base import Context, Params, Result, compact, operation
 from ..tagged_create import create_tagged
-
-# AWS's default and largest page for the marker-paged policy listings.
-PAGE_SIZE = 250
+from .marker_listing import keyed_by_creation, page_by_marker
 
 
 def _name_and_arn(policy: Policy) -> Dict[str, str]:
@@ -28,7 +25,7 @@ def _page_of_policies(p: Params, policies: List[Policy], scope: str) -> Dict[str
 
 def _page(p: Params, items: List[Tuple[int, Policy]], scope: str) -> Dict[str, Any]:
     """One page of (ascending sort key, policy) items."""
-    page, marker = paginate_marker(items, lambda i: i[0], p.get("pageSize"), p.get("marker"), scope, PAGE_SIZE)
+    page, marker = page_by_marker(p, items, lambda i: i[0], scope)
     return compact(policies=[_name_and_arn(policy) for _, policy in page], nextMarker=marker)
 
 
@@ -64,8 +61,7 @@ def get_policy(ctx: Context, p: Params) -> Result:
 @operation(IOT, "ListPolicies")
 def list_policies(ctx: Context, p: Params) -> Result:
     ascending = bool(p.get("ascendingOrder"))
-    # Keyed by creation sequence, so a page boundary stays put as policies come and go.
-    items = [(pol.seq if ascending else -pol.seq, pol) for pol in ctx.backend.policies.listing(ascending)]
+    items = keyed_by_creation(ctx.backend.policies.listing(ascending), lambda pol: pol.seq, ascending)
     return _page(p, items, f"ListPolicies:{ascending}")
 
 
@@ -163,9 +159,7 @@ def list_attached_policies(ctx: Context, p: Params) -> Result:
 def list_targets_for_policy(ctx: Context, p: Params) -> Result:
     name = p["policyName"]
     entries = ctx.backend.policies.targets_of(name)
-    page, marker = paginate_marker(
-        entries, lambda e: e[0], p.get("pageSize"), p.get("marker"), f"ListTargetsForPolicy:{name}", PAGE_SIZE
-    )
+    page, marker = page_by_marker(p, entries, lambda e: e[0], f"ListTargetsForPolicy:{name}")
     return compact(targets=[target for _, target in page], nextMarker=marker)
 
 
@@ -205,12 +199,5 @@ def list_policy_principals(ctx: Context, p: Params) -> Result:
         if policy_targets.kind_of(target) != policy_targets.THING_GROUP
     ]
     entries.sort()
-    page, marker = paginate_marker(
-        entries,
-        lambda e: e[0],
-        p.get("pageSize"),
-        p.get("marker"),
-        f"ListPolicyPrincipals:{name}:{ascending}",
-        PAGE_SIZE,
-    )
+    page, marker = page_by_marker(p, entries, lambda e: e[0], f"ListPolicyPrincipals:{name}:{ascending}")
     return compact(principals=[target for _, target in page], nextMarker=marker)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ...backend.paging import paginate_marker
 from ...protocol.models import IOT
 from ..base import Context, Params, Result, compact, operation
+from .marker_listing import keyed_by_creation, page_by_marker
 
 
 @operation(IOT, "CreateRoleAlias")
@@ -41,9 +41,6 @@ def delete_role_alias(ctx: Context, p: Params) -> Result:
 @operation(IOT, "ListRoleAliases")
 def list_role_aliases(ctx: Context, p: Params) -> Result:
     ascending = bool(p.get("ascendingOrder"))
-    # Keyed by creation sequence (negated when newest come first) so pages stay put.
-    items = [(a.seq if ascending else -a.seq, a.name) for a in ctx.backend.role_aliases.listing(ascending)]
-    page, marker = paginate_marker(
-        items, lambda i: i[0], p.get("pageSize"), p.get("marker"), f"ListRoleAliases:{ascending}", 250
-    )
-    return compact(roleAliases=[name for _, name in page], nextMarker=marker)
+    items = keyed_by_creation(ctx.backend.role_aliases.listing(ascending), lambda a: a.seq, ascending)
+    page, marker = page_by_marker(p, items, lambda i: i[0], f"ListRoleAliases:{ascending}")
+    return compact(roleAliases=[alias.name for _, alias in page], nextMarker=marker)
