@@ -1,6 +1,7 @@
 """Helpers of the certificate and thing-principal tests: a CA of the test's own
-(EC P-256, so making one is instant), certificates it signs, CSRs, and a check
-that a refused call answered the right error and changed nothing."""
+(EC P-256, so making one is instant), certificates it signs, CSRs, and the
+(code, status, message) of a refused call (``refusal_support.refused`` checks that
+it changed nothing)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-
-from mock_iotjobs import MockIotJobs
 
 Key = ec.EllipticCurvePrivateKey
 _NOW = datetime.datetime.now(datetime.timezone.utc)
@@ -90,12 +89,3 @@ def error_of(call: Callable[..., Any], **params: Any) -> Tuple[str, int, str]:
         call(**params)
     response = caught.value.response
     return response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"], response["Error"]["Message"]
-
-
-def refused(mock: MockIotJobs, call: Callable[..., Any], code: str, status: int, /, **params: Any) -> str:
-    """Assert ``call(**params)`` answers ``code``/``status`` and changes no state; returns the message."""
-    before = mock.backend().snapshot()
-    got_code, got_status, message = error_of(call, **params)
-    assert (got_code, got_status) == (code, status), message
-    assert mock.backend().snapshot() == before
-    return message

@@ -1,5 +1,6 @@
-"""Shared by the policy, role alias, domain configuration and topic rule tests:
-a refused call answers the expected code and status and changes nothing."""
+"""Shared by the tests of refused calls (policies, role aliases, domain configurations,
+topic rules, certificates, thing types, billing groups, commands): a refused call
+answers the expected code and status and changes nothing."""
 
 from __future__ import annotations
 
@@ -23,13 +24,18 @@ def document(*statements: Dict[str, Any]) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": body})
 
 
-def refused(mock: MockIotJobs, call: Callable[..., Any], code: str, status: int, **params: Any) -> str:
-    """Call ``call(**params)``, expect ``code`` with HTTP ``status`` and an unchanged
-    backend; returns the error message."""
-    before = mock.backend().snapshot()
+def error_response(call: Callable[..., Any], **params: Any) -> Dict[str, Any]:
+    """The whole error response ``call(**params)`` answers (it must fail)."""
     with pytest.raises(ClientError) as excinfo:
         call(**params)
-    response = excinfo.value.response
+    return dict(excinfo.value.response)
+
+
+def refused(mock: MockIotJobs, call: Callable[..., Any], code: str, status: int, /, **params: Any) -> str:
+    """Call ``call(**params)``, expect ``code`` with HTTP ``status`` and an unchanged
+    backend; returns the error message. (Positional-only, so ``params`` may hold any name.)"""
+    before = mock.backend().snapshot()
+    response = error_response(call, **params)
     assert response["Error"]["Code"] == code, response
     assert response["ResponseMetadata"]["HTTPStatusCode"] == status, response
     assert mock.backend().snapshot() == before

@@ -7,6 +7,7 @@ from typing import Any, Dict, List
 
 import pytest
 from botocore.exceptions import ClientError
+from refusal_support import refused
 
 from mock_iotjobs import MockIotJobs
 
@@ -14,17 +15,6 @@ ACCOUNT = "123456789012"
 REGION = "us-east-1"
 GROUP_ARN = f"arn:aws:iot:{REGION}:{ACCOUNT}:billinggroup/{{}}"
 THING_ARN = f"arn:aws:iot:{REGION}:{ACCOUNT}:thing/{{}}"
-
-
-def refused(mock: MockIotJobs, call: Any, code: str, status: int, **params: Any) -> str:
-    """Call, expect the error ``code`` with HTTP ``status``, prove nothing changed; the message."""
-    before = mock.backend().snapshot()
-    with pytest.raises(ClientError) as caught:
-        call(**params)
-    response = caught.value.response
-    assert (response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"]) == (code, status)
-    assert mock.backend().snapshot() == before
-    return str(response["Error"]["Message"])
 
 
 def strip(response: Dict[str, Any]) -> Dict[str, Any]:

@@ -8,8 +8,9 @@ import hashlib
 from typing import Any, Dict, List
 
 import pytest
-from certs_support import error_of, make_ca, new_key, pem, refused, register_ca, sign
+from certs_support import error_of, make_ca, new_key, pem, register_ca, sign
 from cryptography.hazmat.primitives import serialization
+from refusal_support import refused
 
 from mock_iotjobs import MockIotJobs
 

@@ -7,10 +7,11 @@ import datetime
 import hashlib
 from typing import Any
 
-from certs_support import csr, error_of, new_key, refused
+from certs_support import csr, error_of, new_key
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from refusal_support import refused
 
 from mock_iotjobs import MockIotJobs
 

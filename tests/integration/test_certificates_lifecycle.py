@@ -7,7 +7,8 @@ from typing import Any, Dict, List
 
 import pytest
 from botocore.exceptions import ClientError
-from certs_support import csr, error_of, refused
+from certs_support import csr, error_of
+from refusal_support import refused
 
 from mock_iotjobs import MockIotJobs
 

@@ -7,9 +7,10 @@ import hashlib
 from typing import Any
 
 import pytest
-from certs_support import csr, make_ca, new_key, pem, refused, register_ca, sign
+from certs_support import csr, make_ca, new_key, pem, register_ca, sign
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from refusal_support import refused
 
 from mock_iotjobs import MockIotJobs
 

@@ -7,45 +7,21 @@ import json
 from typing import Any, Dict
 
 import pytest
-from botocore.exceptions import ClientError
+from commands_support import JSON_PAYLOAD, PARAMETERS
+from refusal_support import error_response, refused
 
 from mock_iotjobs import MockIotJobs
 
 ARN = "arn:aws:iot:us-east-1:123456789012:command/{}"
 ROLE = "arn:aws:iam::123456789012:role/fleetwise-commands"
-JSON_PAYLOAD = {"content": b'{"action":"unlock"}', "contentType": "application/json"}
 TEMPLATE = (
     '{"action": "${aws:iot:commandexecution::parameter:action}",'
     ' "seconds": "${aws:iot:commandexecution::parameter:seconds}"}'
 )
-PARAMETERS = [
-    {"name": "action", "type": "STRING", "defaultValue": {"S": "unlock"}},
-    {
-        "name": "seconds",
-        "type": "INTEGER",
-        "valueConditions": [{"comparisonOperator": "IN_RANGE", "operand": {"numberRange": {"min": "1", "max": "60"}}}],
-    },
-]
-
-
-def error_of(call: Any, **params: Any) -> Dict[str, Any]:
-    with pytest.raises(ClientError) as caught:
-        call(**params)
-    return dict(caught.value.response)
 
 
 def strip(response: Dict[str, Any]) -> Dict[str, Any]:
     return {k: v for k, v in response.items() if k != "ResponseMetadata"}
-
-
-def refused(mock: MockIotJobs, call: Any, code: str, status: int, **params: Any) -> str:
-    """Assert the call answers ``code``/``status`` and changes nothing; the message."""
-    before = mock.backend().snapshot()
-    error = error_of(call, **params)
-    assert error["Error"]["Code"] == code, error
-    assert error["ResponseMetadata"]["HTTPStatusCode"] == status
-    assert mock.backend().snapshot() == before
-    return str(error["Error"]["Message"])
 
 
 # --- create and get ---------------------------------------------------------------------
@@ -108,7 +84,7 @@ def test_tags_given_at_creation_are_stored(iot: Any) -> None:
 
 def test_create_an_existing_command_is_a_conflict(iot: Any, mock: MockIotJobs) -> None:
     iot.create_command(commandId="unlock", payload=JSON_PAYLOAD)
-    error = error_of(iot.create_command, commandId="unlock", payload=JSON_PAYLOAD)
+    error = error_response(iot.create_command, commandId="unlock", payload=JSON_PAYLOAD)
     assert error["Error"]["Code"] == "ConflictException"
     assert error["ResponseMetadata"]["HTTPStatusCode"] == 409
     assert error["resourceId"] == "unlock"
@@ -270,7 +246,7 @@ def test_delete_a_recently_deprecated_command_waits_out_the_twelve_hours(iot: An
     mock.advance_time(minutes=59)
     assert iot.get_command(commandId="unlock")["pendingDeletion"] is True
     mock.advance_time(minutes=1)
-    assert error_of(iot.get_command, commandId="unlock")["Error"]["Code"] == "ResourceNotFoundException"
+    assert error_response(iot.get_command, commandId="unlock")["Error"]["Code"] == "ResourceNotFoundException"
 
 
 def test_delete_a_command_deprecated_for_twelve_hours_is_immediate(iot: Any, mock: MockIotJobs) -> None:
@@ -281,7 +257,7 @@ def test_delete_a_command_deprecated_for_twelve_hours_is_immediate(iot: Any, moc
     mock.advance_time(hours=12)
     answer = iot.delete_command(commandId="unlock")
     assert answer["statusCode"] == 204 and answer["ResponseMetadata"]["HTTPStatusCode"] == 204
-    assert error_of(iot.get_command, commandId="unlock")["Error"]["Code"] == "ResourceNotFoundException"
+    assert error_response(iot.get_command, commandId="unlock")["Error"]["Code"] == "ResourceNotFoundException"
     assert mock.backend().tags.by_arn.get(arn) is None
     # The id is free again.
     iot.create_command(commandId="unlock", payload=JSON_PAYLOAD)

@@ -8,7 +8,8 @@ import json
 from typing import Any, Dict
 
 import pytest
-from botocore.exceptions import ClientError
+from commands_support import JSON_PAYLOAD, PARAMETERS
+from refusal_support import error_response, refused
 
 from mock_iotjobs import MockIotJobs
 from mock_iotjobs.backend.commands.payloads import cbor_decode
@@ -16,35 +17,11 @@ from mock_iotjobs.commands_views import CommandRejection
 
 REGION_ACCOUNT = "us-east-1:123456789012"
 CLIENT_ARN = f"arn:aws:iot:{REGION_ACCOUNT}:client/app-7"
-JSON_PAYLOAD = {"content": b'{"action":"unlock"}', "contentType": "application/json"}
 TEMPLATE = (
     '{"action": "${aws:iot:commandexecution::parameter:action}",'
     ' "seconds": "${aws:iot:commandexecution::parameter:seconds}",'
     ' "note": "open for ${aws:iot:commandexecution::parameter:seconds}s"}'
 )
-PARAMETERS = [
-    {"name": "action", "type": "STRING", "defaultValue": {"S": "unlock"}},
-    {
-        "name": "seconds",
-        "type": "INTEGER",
-        "valueConditions": [{"comparisonOperator": "IN_RANGE", "operand": {"numberRange": {"min": "1", "max": "60"}}}],
-    },
-]
-
-
-def error_of(call: Any, **params: Any) -> Dict[str, Any]:
-    with pytest.raises(ClientError) as caught:
-        call(**params)
-    return dict(caught.value.response)
-
-
-def refused(mock: MockIotJobs, call: Any, code: str, status: int, **params: Any) -> str:
-    before = mock.backend().snapshot()
-    error = error_of(call, **params)
-    assert error["Error"]["Code"] == code, error
-    assert error["ResponseMetadata"]["HTTPStatusCode"] == status
-    assert mock.backend().snapshot() == before
-    return str(error["Error"]["Message"])
 
 
 @pytest.fixture
@@ -353,7 +330,7 @@ def test_delete_execution_only_when_terminal(iot: Any, jobs_data: Any, mock: Moc
     mock.report_command_result(execution_id, "REJECTED", status_reason="BUSY")
     iot.delete_command_execution(executionId=execution_id, targetArn=door)
     assert mock.command_executions() == []
-    assert error_of(iot.get_command_execution, executionId=execution_id, targetArn=door)["Error"]["Code"] == (
+    assert error_response(iot.get_command_execution, executionId=execution_id, targetArn=door)["Error"]["Code"] == (
         "ResourceNotFoundException"
     )
 

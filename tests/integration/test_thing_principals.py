@@ -8,7 +8,8 @@ from typing import Any, Dict, List
 
 import boto3
 import pytest
-from certs_support import csr, error_of, refused
+from certs_support import csr, error_of
+from refusal_support import refused
 
 from mock_iotjobs import MockIotJobs
 from mock_iotjobs.server import running_server
