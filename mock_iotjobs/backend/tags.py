@@ -76,30 +76,28 @@ def existing_resource_arn(backend: "Backend", arn: str) -> str:
     return arn
 
 
+# Each taggable kind's store on the Backend and that store's dict of resources (by id or
+# name); a kind not listed is a thing. jobs and templates are looked up leniently: the
+# optional modules that provide them may be absent.
+_STORES = {
+    "job": ("jobs", "by_id"),
+    "jobtemplate": ("templates", "by_id"),
+    "thinggroup": ("groups", "by_name"),
+    "thingtype": ("thing_types", "by_name"),
+    "billinggroup": ("billing_groups", "by_name"),
+    "cacert": ("ca_certificates", "by_id"),
+    "command": ("commands", "by_id"),
+    "policy": ("policies", "by_name"),
+    "rolealias": ("role_aliases", "by_name"),
+    "domainconfiguration": ("domain_configurations", "by_name"),
+    "rule": ("topic_rules", "by_name"),
+}
+
+
 def _lookup(backend: "Backend", kind: str, name: str) -> Optional[Any]:
-    if kind == "job":
-        jobs = getattr(backend, "jobs", None)
-        return jobs.by_id.get(name) if jobs is not None else None
-    if kind == "jobtemplate":
-        templates = getattr(backend, "templates", None)
-        return templates.by_id.get(name) if templates is not None else None
-    if kind == "thinggroup":
-        return backend.groups.by_name.get(name)
-    if kind == "thingtype":
-        return backend.thing_types.by_name.get(name)
-    if kind == "billinggroup":
-        return backend.billing_groups.by_name.get(name)
-    if kind == "cacert":
-        return backend.ca_certificates.by_id.get(name)
-    if kind == "command":
-        return backend.commands.by_id.get(name)
-    if kind == "policy":
-        return backend.policies.by_name.get(name)
-    if kind == "rolealias":
-        return backend.role_aliases.by_name.get(name)
     if kind == "domainconfiguration":
         # A domain configuration's ARN ends in name/suffix.
-        return backend.domain_configurations.by_name.get(name.split("/", 1)[0])
-    if kind == "rule":
-        return backend.topic_rules.by_name.get(name)
-    return backend.things.by_name.get(name)
+        name = name.split("/", 1)[0]
+    attribute, index = _STORES.get(kind, ("things", "by_name"))
+    store = getattr(backend, attribute, None)
+    return getattr(store, index).get(name) if store is not None else None
