@@ -18,7 +18,7 @@ from cryptography import x509
 from ...protocol.errors import ServiceError, already_exists, invalid_request, limit_exceeded, not_found
 from ..arns import iot_arn
 from . import crypto
-from .certificate_record import CertificateRecord
+from .certificate_record import CertificateRecord, validation_error
 
 if TYPE_CHECKING:
     from ..state import Backend
@@ -34,10 +34,6 @@ class CACertificate(CertificateRecord):
 
     def describe(self) -> Dict[str, Any]:
         return self.description(autoRegistrationStatus=self.auto_registration)
-
-
-def _validation(message: str) -> ServiceError:
-    return ServiceError("CertificateValidationException", message)
 
 
 class CACertificates:
@@ -92,9 +88,9 @@ class CACertificates:
         try:
             cert = crypto.load_certificate(ca_pem)
         except crypto.CertificateError as error:
-            raise _validation(f"CA certificate is not valid. {error}") from None
+            raise validation_error(f"CA certificate is not valid. {error}") from None
         if not crypto.is_ca(cert):
-            raise _validation(
+            raise validation_error(
                 "CA certificate is not valid. The CA certificate does not have the basicConstraints extension as true."
             )
         if verification_pem:
@@ -134,9 +130,9 @@ class CACertificates:
         try:
             verification = crypto.load_certificate(verification_pem)
         except crypto.CertificateError as error:
-            raise _validation(f"Verification certificate is not valid. {error}") from None
+            raise validation_error(f"Verification certificate is not valid. {error}") from None
         if not crypto.signed_by(verification, ca):
-            raise _validation("The verification certificate is not signed by the CA certificate's private key.")
+            raise validation_error("The verification certificate is not signed by the CA certificate's private key.")
         code = self._registration_code
         if code is None or crypto.common_name(verification) != code:
             raise ServiceError(

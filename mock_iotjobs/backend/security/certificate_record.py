@@ -9,6 +9,13 @@ from typing import Any, Dict
 
 from cryptography import x509
 
+from ...protocol.errors import ServiceError
+
+
+def validation_error(message: str) -> ServiceError:
+    """CertificateValidationException: the PEM given is not a usable certificate."""
+    return ServiceError("CertificateValidationException", message)
+
 
 def new_generation_id() -> str:
     return str(uuid.uuid4())

@@ -18,7 +18,7 @@ from ...protocol.errors import ServiceError, already_exists, invalid_request, no
 from ..arns import iot_arn
 from . import crypto
 from .ca_certificates import CACertificate
-from .certificate_record import CertificateRecord
+from .certificate_record import CertificateRecord, validation_error
 
 if TYPE_CHECKING:
     from ..state import Backend
@@ -40,10 +40,6 @@ class Certificate(CertificateRecord):
 
 def state_error(message: str) -> ServiceError:
     return ServiceError("CertificateStateException", message)
-
-
-def _validation(message: str) -> ServiceError:
-    return ServiceError("CertificateValidationException", message)
 
 
 class Certificates:
@@ -111,16 +107,16 @@ class Certificates:
             try:
                 ca_id = crypto.fingerprint(crypto.load_certificate(ca_pem))
             except crypto.CertificateError as error:
-                raise _validation(f"The CA certificate is not valid. {error}") from None
+                raise validation_error(f"The CA certificate is not valid. {error}") from None
             ca = registered.by_id.get(ca_id)
             if ca is None:
-                raise _validation("The CA certificate is not registered with this account.")
+                raise validation_error("The CA certificate is not registered with this account.")
             if not crypto.signed_by(cert, ca.certificate):
-                raise _validation("The certificate is not signed by the given CA certificate.")
+                raise validation_error("The certificate is not signed by the given CA certificate.")
             return ca
         issuers = registered.issuers_of(cert)
         if not issuers:
-            raise _validation("The certificate is not signed by a CA certificate registered with this account.")
+            raise validation_error("The certificate is not signed by a CA certificate registered with this account.")
         if len(issuers) > 1:
             raise ServiceError(
                 "CertificateConflictException",
@@ -210,4 +206,4 @@ def _load(pem: str) -> x509.Certificate:
     try:
         return crypto.load_certificate(pem)
     except crypto.CertificateError as error:
-        raise _validation(str(error)) from None
+        raise validation_error(str(error)) from None
