@@ -4,7 +4,7 @@ test, ARNs and small helpers, so each test file holds only its own rules."""
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, Iterator
+from typing import Any, Dict, Iterator, List
 
 import boto3
 import pytest
@@ -100,3 +100,16 @@ def report(data: Any, job_id: str, thing: str, status: str, **kwargs: Any) -> No
 
 def job(iot: Any, job_id: str) -> Dict[str, Any]:
     return iot.describe_job(jobId=job_id)["job"]
+
+
+def thing_views(iot: Any, data: Any, thing_names: List[str], executions: bool = True) -> Dict[str, Any]:
+    """What each thing shows of its jobs, for the tests' before/after ``world``s: its
+    execution summaries (``thing/<name>``, control plane; left out unless ``executions``)
+    and its pending jobs (``pending/<name>``, device plane)."""
+    state: Dict[str, Any] = {}
+    for name in thing_names:
+        if executions:
+            state["thing/" + name] = iot.list_job_executions_for_thing(thingName=name)["executionSummaries"]
+        pending = data.get_pending_job_executions(thingName=name)
+        state["pending/" + name] = (pending["inProgressJobs"], pending["queuedJobs"])
+    return state

@@ -30,6 +30,7 @@ from jobs_support import (  # noqa: F401  (fixtures are used by name)
     raw_iot,
     report,
     thing_arn,
+    thing_views,
     things,
 )
 
@@ -63,10 +64,7 @@ def world(iot: Any, data: Any, thing_names: List[str]) -> Dict[str, Any]:
                 state[f"{job_id}/{name}"] = execution(iot, job_id, name)
             except ClientError:
                 state[f"{job_id}/{name}"] = None
-    for name in thing_names:
-        state["thing/" + name] = iot.list_job_executions_for_thing(thingName=name)["executionSummaries"]
-        pending = data.get_pending_job_executions(thingName=name)
-        state["pending/" + name] = (pending["inProgressJobs"], pending["queuedJobs"])
+    state.update(thing_views(iot, data, thing_names))
     return state
 
 

@@ -28,6 +28,7 @@ from jobs_support import (  # noqa: F401  (fixtures are used by name)
     iot,
     mock,
     thing_arn,
+    thing_views,
     things,
 )
 
@@ -69,10 +70,7 @@ def world(iot: Any, data: Any, thing_names: List[str]) -> Dict[str, Any]:
         state[summary["jobId"]] = iot.describe_job(jobId=summary["jobId"])["job"]
         state[summary["jobId"] + "/executions"] = iot.list_job_executions_for_job(jobId=summary["jobId"])
         state[summary["jobId"] + "/executions"].pop("ResponseMetadata")
-    for name in thing_names:
-        state["thing/" + name] = iot.list_job_executions_for_thing(thingName=name)["executionSummaries"]
-        pending = data.get_pending_job_executions(thingName=name)
-        state["pending/" + name] = (pending["inProgressJobs"], pending["queuedJobs"])
+    state.update(thing_views(iot, data, thing_names))
     return state
 
 

@@ -26,6 +26,7 @@ from jobs_support import (  # noqa: F401  (fixtures are used by name)
     mock,
     raw_iot,
     thing_arn,
+    thing_views,
     things,
 )
 
@@ -47,10 +48,7 @@ def world(iot: Any, data: Any, thing_names: List[str]) -> Dict[str, Any]:
         job_id = summary["jobId"]
         state[job_id] = iot.describe_job(jobId=job_id)["job"]
         state[job_id + "/executions"] = iot.list_job_executions_for_job(jobId=job_id)["executionSummaries"]
-    for name in thing_names:
-        state["thing/" + name] = iot.list_job_executions_for_thing(thingName=name)["executionSummaries"]
-        pending = data.get_pending_job_executions(thingName=name)
-        state["pending/" + name] = (pending["inProgressJobs"], pending["queuedJobs"])
+    state.update(thing_views(iot, data, thing_names))
     return state
 
 

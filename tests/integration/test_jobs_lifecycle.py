@@ -33,6 +33,7 @@ from jobs_support import (  # noqa: F401  (fixtures are used by name)
     raw_iot,
     report,
     thing_arn,
+    thing_views,
     things,
 )
 
@@ -71,10 +72,7 @@ def world(iot: Any, data: Any, thing_names: List[str]) -> Dict[str, Any]:
     for summary in jobs:
         state[summary["jobId"]] = job(iot, summary["jobId"])
         state[summary["jobId"] + "/executions"] = all_executions(iot, summary["jobId"])
-    for name in thing_names:
-        state["thing/" + name] = iot.list_job_executions_for_thing(thingName=name)["executionSummaries"]
-        pending = data.get_pending_job_executions(thingName=name)
-        state["pending/" + name] = (pending["inProgressJobs"], pending["queuedJobs"])
+    state.update(thing_views(iot, data, thing_names))
     return state
 
 

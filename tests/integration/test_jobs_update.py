@@ -25,6 +25,7 @@ from jobs_support import (  # noqa: F401  (fixtures are used by name)
     mock,
     raw_iot,
     thing_arn,
+    thing_views,
     things,
 )
 
@@ -47,9 +48,7 @@ def world(iot: Any, data: Any, thing_names: List[str]) -> Dict[str, Any]:
         state[summary["jobId"] + "/doc"] = iot.get_job_document(jobId=summary["jobId"])["document"]
         executions = iot.list_job_executions_for_job(jobId=summary["jobId"])["executionSummaries"]
         state[summary["jobId"] + "/executions"] = executions
-    for name in thing_names:
-        pending = data.get_pending_job_executions(thingName=name)
-        state["pending/" + name] = (pending["inProgressJobs"], pending["queuedJobs"])
+    state.update(thing_views(iot, data, thing_names, executions=False))
     return state
 
 
