@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Tuple
+
 from ...backend.paging import paginate
+from ...backend.registry.billing_groups import BillingGroup
 from ...backend.registry.groups import thing_from
+from ...backend.registry.things import Thing
 from ...protocol.models import IOT
 from ..base import Context, Params, Result, compact, operation
 from ..tagged_create import create_tagged
@@ -46,21 +50,25 @@ def list_billing_groups(ctx: Context, p: Params) -> Result:
     return compact(billingGroups=[{"groupName": g.name, "groupArn": g.arn} for g in page], nextToken=token)
 
 
-@operation(IOT, "AddThingToBillingGroup")
-def add_thing_to_billing_group(ctx: Context, p: Params) -> Result:
+def _group_and_thing(ctx: Context, p: Params) -> Tuple[BillingGroup, Thing]:
+    """The billing group and the thing a membership request names (each by name and/or ARN)."""
     backend = ctx.backend
     group = backend.billing_groups.resolve(p.get("billingGroupName"), p.get("billingGroupArn"))
     thing = backend.things.get(thing_from(backend, p.get("thingName"), p.get("thingArn")))
-    backend.billing_groups.add(thing, group)
+    return group, thing
+
+
+@operation(IOT, "AddThingToBillingGroup")
+def add_thing_to_billing_group(ctx: Context, p: Params) -> Result:
+    group, thing = _group_and_thing(ctx, p)
+    ctx.backend.billing_groups.add(thing, group)
     return {}
 
 
 @operation(IOT, "RemoveThingFromBillingGroup")
 def remove_thing_from_billing_group(ctx: Context, p: Params) -> Result:
-    backend = ctx.backend
-    group = backend.billing_groups.resolve(p.get("billingGroupName"), p.get("billingGroupArn"))
-    thing = backend.things.get(thing_from(backend, p.get("thingName"), p.get("thingArn")))
-    backend.billing_groups.remove(thing, group)
+    group, thing = _group_and_thing(ctx, p)
+    ctx.backend.billing_groups.remove(thing, group)
     return {}
 
 

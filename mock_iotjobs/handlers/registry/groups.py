@@ -99,11 +99,16 @@ def list_thing_groups(ctx: Context, p: Params) -> Result:
     return compact(thingGroups=[_name_and_arn(g) for g in page], nextToken=token)
 
 
+def _group_and_thing(ctx: Context, p: Params) -> "tuple[ThingGroup, str]":
+    """The thing group and the thing's name a membership request names (each by name and/or ARN)."""
+    group = ctx.backend.groups.resolve(p.get("thingGroupName"), p.get("thingGroupArn"))
+    return group, thing_from(ctx.backend, p.get("thingName"), p.get("thingArn"))
+
+
 @operation(IOT, "AddThingToThingGroup")
 def add_thing_to_thing_group(ctx: Context, p: Params) -> Result:
     groups = ctx.backend.groups
-    group = groups.resolve(p.get("thingGroupName"), p.get("thingGroupArn"))
-    thing = thing_from(ctx.backend, p.get("thingName"), p.get("thingArn"))
+    group, thing = _group_and_thing(ctx, p)
     _static_only(groups, [group.name], "add things to")
     leave = _make_room(ctx, thing, [group.name], bool(p.get("overrideDynamicGroups")))
     groups.update_membership(thing, add=[group.name], remove=leave)
@@ -113,8 +118,7 @@ def add_thing_to_thing_group(ctx: Context, p: Params) -> Result:
 @operation(IOT, "RemoveThingFromThingGroup")
 def remove_thing_from_thing_group(ctx: Context, p: Params) -> Result:
     groups = ctx.backend.groups
-    group = groups.resolve(p.get("thingGroupName"), p.get("thingGroupArn"))
-    thing = thing_from(ctx.backend, p.get("thingName"), p.get("thingArn"))
+    group, thing = _group_and_thing(ctx, p)
     _static_only(groups, [group.name], "remove things from")
     groups.update_membership(thing, add=[], remove=[group.name])
     return {}
