@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional
 from cryptography import x509
 
 from ...protocol.errors import ServiceError, already_exists, invalid_request, limit_exceeded, not_found
-from ..arns import iot_arn
 from . import crypto
 from .certificate_record import CertificateRecord, validation_error
 
@@ -105,21 +104,12 @@ class CACertificates:
             raise limit_exceeded(
                 f"At most {MAX_SAME_SUBJECT} CA certificates with the same subject can be registered in an account."
             )
-        now = self._backend.now()
-        not_before, not_after = crypto.validity(cert)
-        ca = CACertificate(
-            cert_id=cert_id,
-            arn=iot_arn(self._backend.region, self._backend.account_id, f"cacert/{cert_id}"),
-            pem=crypto.to_pem(cert),
-            certificate=cert,
-            status="ACTIVE" if set_as_active else "INACTIVE",
-            mode=mode,
-            owner=self._backend.account_id,
-            created=now,
-            modified=now,
-            not_before=not_before,
-            not_after=not_after,
-            seq=self._backend.next_seq(),
+        ca = CACertificate.from_x509(
+            self._backend,
+            cert,
+            "cacert",
+            "ACTIVE" if set_as_active else "INACTIVE",
+            mode,
             auto_registration="ENABLE" if allow_auto_registration else "DISABLE",
             registration_config=dict(registration_config or {}),
         )

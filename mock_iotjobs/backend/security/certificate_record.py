@@ -5,11 +5,18 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Dict
+from typing import TYPE_CHECKING, Any, Dict, Type, TypeVar
 
 from cryptography import x509
 
 from ...protocol.errors import ServiceError
+from ..arns import iot_arn
+from . import crypto
+
+if TYPE_CHECKING:
+    from ..state import Backend
+
+C = TypeVar("C", bound="CertificateRecord")
 
 
 def validation_error(message: str) -> ServiceError:
@@ -37,6 +44,31 @@ class CertificateRecord:
     seq: int
     customer_version: int = 1
     generation_id: str = field(default_factory=new_generation_id)
+
+    @classmethod
+    def from_x509(
+        cls: Type[C], backend: "Backend", cert: x509.Certificate, resource: str, status: str, mode: str, **extra: Any
+    ) -> C:
+        """A new record of ``cert``, created now and owned by the account; ``resource``
+        is the ARN's resource type (``cert``, ``cacert``), ``extra`` the subclass's fields."""
+        now = backend.now()
+        cert_id = crypto.fingerprint(cert)
+        not_before, not_after = crypto.validity(cert)
+        return cls(
+            cert_id=cert_id,
+            arn=iot_arn(backend.region, backend.account_id, f"{resource}/{cert_id}"),
+            pem=crypto.to_pem(cert),
+            certificate=cert,
+            status=status,
+            mode=mode,
+            owner=backend.account_id,
+            created=now,
+            modified=now,
+            not_before=not_before,
+            not_after=not_after,
+            seq=backend.next_seq(),
+            **extra,
+        )
 
     def description(self, **extra: Any) -> Dict[str, Any]:
         """The members both certificate descriptions share, plus ``extra``."""

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 from cryptography import x509
 
 from ...protocol.errors import ServiceError, already_exists, invalid_request, not_found
-from ..arns import iot_arn
 from . import crypto
 from .ca_certificates import CACertificate
 from .certificate_record import CertificateRecord, validation_error
@@ -134,25 +133,8 @@ class Certificates:
             )
 
     def _add(self, cert: x509.Certificate, status: str, mode: str, ca_id: Optional[str] = None) -> Certificate:
-        now = self._backend.now()
-        cert_id = crypto.fingerprint(cert)
-        not_before, not_after = crypto.validity(cert)
-        record = Certificate(
-            cert_id=cert_id,
-            arn=iot_arn(self._backend.region, self._backend.account_id, f"cert/{cert_id}"),
-            pem=crypto.to_pem(cert),
-            certificate=cert,
-            status=status,
-            mode=mode,
-            owner=self._backend.account_id,
-            created=now,
-            modified=now,
-            not_before=not_before,
-            not_after=not_after,
-            seq=self._backend.next_seq(),
-            ca_id=ca_id,
-        )
-        self.by_id[cert_id] = record
+        record = Certificate.from_x509(self._backend, cert, "cert", status, mode, ca_id=ca_id)
+        self.by_id[record.cert_id] = record
         return record
 
     # --- UpdateCertificate / DeleteCertificate ---------------------------------------
