@@ -113,3 +113,15 @@ def thing_views(iot: Any, data: Any, thing_names: List[str], executions: bool = 
         pending = data.get_pending_job_executions(thingName=name)
         state["pending/" + name] = (pending["inProgressJobs"], pending["queuedJobs"])
     return state
+
+
+def world(iot: Any, data: Any, thing_names: List[str]) -> Dict[str, Any]:
+    """Everything observable about jobs: for comparing before and after a refused call."""
+    jobs = iot.list_jobs()["jobs"]
+    state: Dict[str, Any] = {"jobs": jobs}
+    for summary in jobs:
+        job_id = summary["jobId"]
+        state[job_id] = iot.describe_job(jobId=job_id)["job"]
+        state[job_id + "/executions"] = iot.list_job_executions_for_job(jobId=job_id)["executionSummaries"]
+    state.update(thing_views(iot, data, thing_names))
+    return state

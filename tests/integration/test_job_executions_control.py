@@ -30,9 +30,9 @@ from jobs_support import (  # noqa: F401  (fixtures are used by name)
     raw_iot,
     report,
     thing_arn,
-    thing_views,
     things,
 )
+from jobs_support import world as jobs_world
 
 from mock_iotjobs import MockIotJobs
 
@@ -53,18 +53,15 @@ def assert_counts_match(iot: Any, job_id: str) -> Dict[str, int]:
 
 
 def world(iot: Any, data: Any, thing_names: List[str]) -> Dict[str, Any]:
-    jobs = iot.list_jobs()["jobs"]
-    state: Dict[str, Any] = {"jobs": jobs}
-    for summary in jobs:
+    """jobs_support's world, and each job's execution on each thing (None where there is none)."""
+    state = jobs_world(iot, data, thing_names)
+    for summary in state["jobs"]:
         job_id = summary["jobId"]
-        state[job_id] = iot.describe_job(jobId=job_id)["job"]
-        state[job_id + "/executions"] = iot.list_job_executions_for_job(jobId=job_id)["executionSummaries"]
         for name in thing_names:
             try:
                 state[f"{job_id}/{name}"] = execution(iot, job_id, name)
             except ClientError:
                 state[f"{job_id}/{name}"] = None
-    state.update(thing_views(iot, data, thing_names))
     return state
 
 

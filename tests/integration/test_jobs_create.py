@@ -7,7 +7,7 @@ document rules, unique job ids, and that a refused CreateJob changes nothing.
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, List
+from typing import Any, List
 
 import boto3
 import pytest
@@ -26,8 +26,8 @@ from jobs_support import (  # noqa: F401  (fixtures are used by name)
     mock,
     raw_iot,
     thing_arn,
-    thing_views,
     things,
+    world,
 )
 
 from mock_iotjobs import MockIotJobs
@@ -38,18 +38,6 @@ DOC = json.dumps({"operation": "reboot"})
 def executed_things(iot: Any, job_id: str) -> List[str]:
     summaries = iot.list_job_executions_for_job(jobId=job_id)["executionSummaries"]
     return sorted(s["thingArn"].rsplit("/", 1)[1] for s in summaries)
-
-
-def world(iot: Any, data: Any, thing_names: List[str]) -> Dict[str, Any]:
-    """Everything observable about jobs: for comparing before and after a refused call."""
-    jobs = iot.list_jobs()["jobs"]
-    state: Dict[str, Any] = {"jobs": jobs}
-    for summary in jobs:
-        job_id = summary["jobId"]
-        state[job_id] = iot.describe_job(jobId=job_id)["job"]
-        state[job_id + "/executions"] = iot.list_job_executions_for_job(jobId=job_id)["executionSummaries"]
-    state.update(thing_views(iot, data, thing_names))
-    return state
 
 
 # --- targets ----------------------------------------------------------------
