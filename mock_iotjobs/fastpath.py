@@ -3,37 +3,62 @@
 botocore emits ``before-call`` after serialising a request and before
 building the user agent, signing and sending it (the Stubber answers here
 too).  We feed the serialised request through the same pipeline as the wire
-path, run botocore's own response parser on our bytes and hand back
-``(http_response, parsed)``, skipping the costliest client-side work.
+path and hand back ``(http_response, parsed)``: a successful result is
+converted straight into what botocore's parser would have produced
+(:mod:`mock_iotjobs.protocol.parsed`); errors and the few outputs with header
+members go through our bytes and botocore's own parser.
 
 The wire path (``before-send``) stays the reference: a differential test
-holds both paths to identical parsed results and exceptions, and calls that
-need botocore's retry loop (an injected fault is pending) go the wire way.
+holds both paths to identical parsed results and exceptions.  A call takes
+the wire way when it needs what only the wire has:
+
+- an injected fault is pending (botocore's retry loop must see it);
+- the client has handlers of the user's own on an event between
+  ``before-call`` and the HTTP send (``request-created``, ``before-sign``,
+  ``before-send``, ...), which would otherwise never fire.
+
+Async clients (aiobotocore, aioboto3) are answered here too: their emitter
+awaits what a handler returns, so the answer is a coroutine that awaits the
+``before-parse`` event, and the HTTP response's body is awaitable.
 """
 
 from __future__ import annotations
 
 import functools
-from typing import Any, Dict, Optional, Tuple
+import inspect
+import os
+from typing import Any, Awaitable, Dict, Optional, Tuple, Union
 
 import botocore.handlers
 from botocore.awsrequest import AWSResponse
 from botocore.model import OperationModel
 from botocore.parsers import ResponseParser, create_parser
-from botocore.response import StreamingBody
 
-from .dispatch import serve
-from .interception import current_store, to_aws_response
+from .dispatch import Outcome, execute, log_served, respond
+from .interception import ASYNC_CALL, RawBody, async_response, current_store
+from .protocol.parsed import direct_plan
 from .protocol.wire import HttpRequest
 
 # botocore names events by the hyphenized service id: "iot-jobs-data-plane", not "iot-jobs-data".
-_EVENT_SERVICES = ("iot", "iot-jobs-data-plane", "iot-data-plane")
+_EVENT_SERVICES = ("iot", "iot-jobs-data-plane")
 _OUR_EVENTS = tuple(f"before-call.{name}." for name in _EVENT_SERVICES)
+# Events botocore emits between before-call and the HTTP send (or right after
+# it): a user's handler on one of them forces the wire path.
+WIRE_EVENTS = ("request-created", "choose-signer", "before-sign", "before-send", "response-received", "needs-retry")
+# Handlers from these packages are machinery, not the user's instrumentation.
+_MACHINERY = ("botocore.", "boto3.", "aiobotocore.", "aioboto3.", "mock_iotjobs.", "moto.")
+
+Answer = Tuple[AWSResponse, Dict[str, Any]]
 
 
 @functools.lru_cache(maxsize=None)
 def _parser() -> ResponseParser:
     return create_parser("rest-json")
+
+
+def _check_parsed() -> bool:
+    """Compare every direct answer with botocore's parser (tests; costs a parse per call)."""
+    return os.environ.get("MOCK_IOTJOBS_CHECK_PARSED", "") == "1"
 
 
 def _pseudo_authorization(request_signer: Any, service: str, context: Dict[str, Any]) -> str:
@@ -46,36 +71,116 @@ def _pseudo_authorization(request_signer: Any, service: str, context: Dict[str, 
     return f"AWS4-HMAC-SHA256 Credential={access_key}/19700101/{region}/{service}/aws4_request"
 
 
-def _parse(http: AWSResponse, model: OperationModel, events: Any) -> Dict[str, Any]:
-    response = {
+def _is_machinery(handler: Any) -> bool:
+    module = getattr(handler, "__module__", None) or ""
+    return module.startswith(_MACHINERY)
+
+
+def user_handlers(events: Any, service_id: str, operation: str, names: Tuple[str, ...] = WIRE_EVENTS) -> bool:
+    """Whether the client's emitter has a user's handler on one of ``names`` for this operation.
+
+    The verdict is cached in the emitter's own lookup cache, which botocore
+    replaces whenever a handler is registered or unregistered, so it is never
+    stale and costs one dict look-up per call.
+    """
+    inner = getattr(events, "_emitter", events)
+    trie = getattr(inner, "_handlers", None)
+    cache = getattr(inner, "_lookup_cache", None)
+    if trie is None or cache is None:
+        return False
+    key = ("mock_iotjobs", id(trie), operation, names)
+    verdict = cache.get(key)
+    if verdict is None:
+        verdict = any(
+            not _is_machinery(handler)
+            for name in names
+            for handler in trie.prefix_search(f"{name}.{service_id}.{operation}")
+        )
+        cache[key] = verdict
+    return bool(verdict)
+
+
+@functools.lru_cache(maxsize=None)
+def _is_async_emitter(kind: type) -> bool:
+    return inspect.iscoroutinefunction(getattr(kind, "emit", None))
+
+
+def _response_dict(http: AWSResponse, body: bytes, model: OperationModel) -> Dict[str, Any]:
+    return {
         "headers": http.headers,
         "status_code": http.status_code,
-        "body": http.content,
+        "body": body,
         "context": {"operation_name": model.name},
     }
-    if model.has_streaming_output and http.status_code < 300:
-        # A streaming payload (iot-data's shadow documents) reaches the caller as a
-        # StreamingBody, exactly as botocore's endpoint hands it over on the wire.
-        response["body"] = StreamingBody(http.raw, http.headers.get("content-length"))
-    # Hooks on before-parse (e.g. to read the raw body) still see every answer.
-    customized: Dict[str, Any] = {}
-    if events is not None:
-        events.emit(
-            f"before-parse.{model.service_model.service_id.hyphenize()}.{model.name}",
-            operation_model=model,
-            response_dict=response,
-            customized_response_dict=customized,
-        )
+
+
+def _before_parse_args(model: OperationModel, response: Dict[str, Any]) -> Tuple[str, Dict[str, Any]]:
+    event = f"before-parse.{model.service_model.service_id.hyphenize()}.{model.name}"
+    return event, {"operation_model": model, "response_dict": response, "customized_response_dict": {}}
+
+
+def _parse_bytes(response: Dict[str, Any], model: OperationModel, customized: Dict[str, Any]) -> Dict[str, Any]:
     parser = _parser()
     parsed = parser.parse(response, model.output_shape)
     parsed.update(customized)
-    if http.status_code >= 300:
+    if response["status_code"] >= 300:
         code = parsed.get("Error", {}).get("Code")
         error_shape = model.service_model.shape_for_error_code(code) if code else None
         if error_shape is not None:
             parsed.update(parser.parse(response, error_shape))
     parsed.setdefault("ResponseMetadata", {})["RetryAttempts"] = 0
     return parsed
+
+
+class _LazyBody(RawBody):
+    """The JSON body of a directly parsed answer, written only if someone reads it."""
+
+    def __init__(self, outcome: Outcome) -> None:
+        super().__init__()
+        self._outcome: Optional[Outcome] = outcome
+
+    def _fill(self) -> None:
+        if self._outcome is not None:
+            body = respond(self._outcome, log_it=False).body
+            self._outcome = None
+            self.write(body)
+            self.seek(0)
+
+    def getvalue(self) -> bytes:
+        self._fill()
+        return super().getvalue()
+
+    def read(self, *args: Any) -> bytes:
+        self._fill()
+        return super().read(*args)
+
+
+def _direct(outcome: Outcome, url: str, is_async: bool) -> Optional[Answer]:
+    """The parsed answer built straight from the handler's result, or None."""
+    if outcome.error is not None:
+        return None
+    found = direct_plan(outcome.service, outcome.operation)
+    if found is None:
+        return None
+    plan, convert = found
+    headers = {"Content-Type": "application/json", "x-amzn-RequestId": outcome.request_id}
+    http = _http_response(url, plan.status, headers, _LazyBody(outcome), is_async)
+    parsed: Dict[str, Any] = {"ResponseMetadata": {"RequestId": outcome.request_id}}
+    parsed.update(convert(outcome.result or {}))
+    parsed["ResponseMetadata"] = {
+        "RequestId": outcome.request_id,
+        "HTTPStatusCode": plan.status,
+        "HTTPHeaders": {"content-type": "application/json", "x-amzn-requestid": outcome.request_id},
+        "RetryAttempts": 0,
+    }
+    log_served(outcome, plan.status)
+    return http, parsed
+
+
+def _http_response(url: str, status: int, headers: Dict[str, str], raw: Any, is_async: bool) -> AWSResponse:
+    if is_async:
+        return async_response(url, status, headers, raw)
+    return AWSResponse(url, status, headers, raw)
 
 
 def _before_call(
@@ -85,12 +190,20 @@ def _before_call(
     context: Optional[Dict[str, Any]] = None,
     event_name: str = "",
     **_: Any,
-) -> Optional[Tuple[AWSResponse, Dict[str, Any]]]:
+) -> Union[None, Answer, Awaitable[Answer]]:
+    if not event_name.startswith(_OUR_EVENTS):
+        return None
+    events = getattr(request_signer, "_event_emitter", None)
+    is_async = events is not None and _is_async_emitter(events.__class__)
+    ASYNC_CALL.set(is_async)
     store = current_store()
-    if store is None or not store.fast_path or not event_name.startswith(_OUR_EVENTS):
+    if store is None or not store.fast_path:
         return None
     if store.has_fault(model.name):
         return None  # let botocore's retry loop see the injected error
+    service_id = model.service_model.service_id.hyphenize()
+    if events is not None and user_handlers(events, service_id, model.name):
+        return None  # the user's request instrumentation must fire, as under AWS
     service = model.service_model.service_name
     headers = {k: v.decode("latin-1") if isinstance(v, bytes) else str(v) for k, v in params["headers"].items()}
     headers["Authorization"] = _pseudo_authorization(request_signer, service, context or {})
@@ -98,8 +211,38 @@ def _before_call(
     if isinstance(body, str):
         body = body.encode("utf-8")
     request = HttpRequest.from_url(params["method"], params["url"], headers, body)
-    http = to_aws_response(params["url"], serve(store, request))
-    return http, _parse(http, model, getattr(request_signer, "_event_emitter", None))
+    outcome = execute(store, request)
+    parse_hooks = events is not None and user_handlers(events, service_id, model.name, ("before-parse",))
+    if not parse_hooks:
+        answer = _direct(outcome, params["url"], is_async)
+        if answer is not None:
+            if _check_parsed():
+                _compare_with_parser(answer, model)
+            return answer
+    wire = respond(outcome)
+    http = _http_response(params["url"], wire.status, wire.headers, RawBody(wire.body), is_async)
+    response = _response_dict(http, wire.body, model)
+    event, kwargs = _before_parse_args(model, response)
+    if events is None or not parse_hooks:
+        return http, _parse_bytes(response, model, {})
+    if is_async:
+
+        async def answer_async() -> Answer:
+            # Hooks on before-parse (e.g. to read the raw body) see every answer.
+            await events.emit(event, **kwargs)
+            return http, _parse_bytes(response, model, kwargs["customized_response_dict"])
+
+        return answer_async()
+    events.emit(event, **kwargs)
+    return http, _parse_bytes(response, model, kwargs["customized_response_dict"])
+
+
+def _compare_with_parser(answer: Answer, model: OperationModel) -> None:
+    http, parsed = answer
+    body = http.raw.getvalue()
+    expected = _parse_bytes(_response_dict(http, body, model), model, {})
+    if parsed != expected or repr(parsed) != repr(expected):
+        raise AssertionError(f"direct parse of {model.name} differs:\n{parsed!r}\n!=\n{expected!r}")
 
 
 # Registered last: a Stubber a user activates on a client still answers first.
@@ -107,3 +250,4 @@ for _service in _EVENT_SERVICES:
     botocore.handlers.BUILTIN_HANDLERS.append(
         (f"before-call.{_service}", _before_call, botocore.handlers.REGISTER_LAST)
     )
+

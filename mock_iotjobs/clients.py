@@ -1,0 +1,26 @@
+"""Type names for the two boto3 clients, for annotating tests and fixtures.
+
+With the mypy-boto3 stubs installed (``pip install mypy-boto3-iot
+mypy-boto3-iot-jobs-data``), ``IotClient`` and ``IotJobsDataClient`` are their
+client types, so mypy checks every call's parameters and results; without
+them both are ``Any``.  Nothing is imported at run time: mock_iotjobs does not
+depend on the stubs.
+
+    from mock_iotjobs import MockIotJobs
+    from mock_iotjobs.clients import IotClient
+
+    def test_things(iot_jobs_backend: MockIotJobs, iot_client: IotClient) -> None: ...
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mypy_boto3_iot import IoTClient as IotClient
+    from mypy_boto3_iot_jobs_data import IoTJobsDataPlaneClient as IotJobsDataClient
+else:
+    IotClient = Any
+    IotJobsDataClient = Any
+
+__all__ = ["IotClient", "IotJobsDataClient"]

@@ -1,0 +1,145 @@
+"""A handler's result as botocore's parser would hand it to the caller, without JSON.
+
+The fast path used to shape a result into rest-json bytes and run botocore's
+parser on them: on a 250-item page that round trip (and the parser's
+per-value dispatch) cost ~30 times the botocore Stubber.  Here one plan per
+output shape converts the result straight into the values the parser
+produces: only the members the model declares and that have a value,
+timestamps as ``datetime`` in botocore's own time zone (``tzlocal``, as
+``botocore.utils.parse_timestamp`` makes them), blobs as bytes, tuples as
+lists.  ``fastpath.py`` can check every answer against the parser
+(``MOCK_IOTJOBS_CHECK_PARSED=1``, used by the differential tests).
+
+Only outputs whose members all travel in the JSON body qualify
+(:func:`direct_plan` returns None otherwise); the rest take the byte path.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import functools
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from botocore.model import Shape
+from botocore.utils import get_tzinfo_options, parse_timestamp
+
+from .models import operation_model
+from .response import OutputPlan, output_plan
+
+Converter = Callable[[Any], Any]
+_TZ = get_tzinfo_options()[0]()
+
+
+def _timestamp(value: Any) -> Any:
+    # The byte path writes datetimes as .timestamp(), floats rounded to ms; the
+    # parser then reads the number back with parse_timestamp (tzlocal).
+    if isinstance(value, dt.datetime):
+        value = value.timestamp()
+    elif isinstance(value, float):
+        value = round(value, 3)
+    elif not isinstance(value, int):
+        return parse_timestamp(value)
+    try:
+        return dt.datetime.fromtimestamp(value, _TZ)
+    except (OSError, OverflowError, ValueError):
+        return parse_timestamp(value)
+
+
+def _blob(value: Any) -> Any:
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value)
+    return base64.b64decode(value)
+
+
+def _number(value: Any) -> Any:
+    return int(value)
+
+
+def _plain(value: Any) -> Any:
+    return value
+
+
+def _copy_list(value: Any) -> List[Any]:
+    return list(value)
+
+
+def _copy_map(value: Any) -> Dict[Any, Any]:
+    return dict(value)
+
+
+class _Planner:
+    """One converter per shape name (recursive shapes resolve through a cell)."""
+
+    def __init__(self) -> None:
+        self._done: Dict[str, Converter] = {}
+
+    def build(self, shape: Shape) -> Converter:
+        done = self._done.get(shape.name)
+        if done is not None:
+            return done
+        cell: List[Converter] = []
+        self._done[shape.name] = lambda value: cell[0](value)
+        converter = self._make(shape)
+        cell.append(converter)
+        self._done[shape.name] = converter
+        return converter
+
+    def _make(self, shape: Shape) -> Converter:
+        kind = shape.type_name
+        if kind == "timestamp":
+            return _timestamp
+        if kind == "blob":
+            return _blob
+        if kind in ("integer", "long"):
+            return _number
+        if kind == "list":
+            item = self.build(shape.member)
+            if item is _plain:
+                return _copy_list
+            return lambda value: [None if x is None else item(x) for x in value]
+        if kind == "map":
+            key, val = self.build(shape.key), self.build(shape.value)
+            if key is _plain and val is _plain:
+                return _copy_map
+            return lambda value: {key(k): None if v is None else val(v) for k, v in value.items()}
+        if kind == "structure":
+            if shape.is_document_type:
+                return _plain
+            members: Tuple[Tuple[str, str, Converter], ...] = tuple(
+                (name, member.serialization.get("name", name), self.build(member))
+                for name, member in shape.members.items()
+            )
+
+            def structure(value: Dict[str, Any]) -> Dict[str, Any]:
+                out = {}
+                get = value.get
+                for name, wire, convert in members:
+                    item = get(wire)
+                    if item is not None:
+                        out[name] = item if convert is _plain else convert(item)
+                return out
+
+            return structure
+        return _plain  # strings, booleans, floats, doubles: the JSON value as it is
+
+
+_PLANNERS: Dict[str, _Planner] = {}
+
+
+@functools.lru_cache(maxsize=None)
+def direct_plan(service: str, operation: str) -> Optional[Tuple[OutputPlan, Converter]]:
+    """The converter for an operation's successful result, or None when the output
+    has header, status-code or payload members (those take the byte path)."""
+    plan = output_plan(service, operation)
+    if plan.headers or plan.status_member:
+        return None
+    shape = operation_model(service, operation).output_shape
+    if shape is None:
+        return plan, lambda value: {}
+    if "payload" in shape.serialization:
+        return None
+    if any(member.serialization.get("location") for member in shape.members.values()):
+        return None
+    planner = _PLANNERS.setdefault(service, _Planner())
+    return plan, planner.build(shape)
