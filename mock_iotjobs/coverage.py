@@ -29,7 +29,7 @@ def coverage_table() -> Dict[str, List[Tuple[str, bool]]]:
 def print_coverage(
     implemented_only: bool = False,
     summary_only: bool = False,
-    out: TextIO = sys.stdout,
+    out: Optional[TextIO] = None,
     *,
     missing_only: bool = False,
     services: Optional[Sequence[str]] = None,
@@ -39,6 +39,7 @@ def print_coverage(
     ``implemented_only`` / ``missing_only`` list one kind of operation,
     ``summary_only`` only the counts; ``services`` keeps those services.
     """
+    out = out or sys.stdout
     table = coverage_table()
     totals = []
     for service, rows in table.items():
@@ -72,7 +73,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+def run(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
     return print_coverage(
         implemented_only=args.implemented,
         summary_only=args.summary,

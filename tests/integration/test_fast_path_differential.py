@@ -406,6 +406,17 @@ def test_fast_path_and_wire_path_agree() -> None:
     assert outcomes == {"ok", "error"}
 
 
+def test_direct_answers_are_what_botocore_parses_from_our_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fast path builds parsed results without JSON; with MOCK_IOTJOBS_CHECK_PARSED
+    it also parses its own bytes with botocore and raises on any difference
+    (values, types, time zones), for every call of the scenario."""
+    monkeypatch.setenv("MOCK_IOTJOBS_CHECK_PARSED", "1")
+    checked, _ = _run(fast=True)
+    monkeypatch.delenv("MOCK_IOTJOBS_CHECK_PARSED")
+    unchecked, _ = _run(fast=True)
+    assert checked == unchecked
+
+
 @pytest.mark.parametrize("fast", [False, True])
 def test_the_chosen_path_answers(fast: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     """A failing wire hook proves which path served the call."""

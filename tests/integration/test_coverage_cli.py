@@ -1,0 +1,47 @@
+"""python -m mock_iotjobs coverage [--implemented | --missing | --summary] [--service ...]."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from mock_iotjobs.__main__ import main
+
+
+def _lines(capsys: pytest.CaptureFixture[str], *argv: str) -> list:
+    assert main(["coverage", *argv]) == 0
+    return capsys.readouterr().out.splitlines()
+
+
+def test_everything_by_default(capsys: pytest.CaptureFixture[str]) -> None:
+    lines = _lines(capsys)
+    assert "  [x] CreateJob" in lines and "  [ ] StartCommandExecution" in lines
+    assert lines[-3] == "Summary"
+
+
+def test_implemented_only(capsys: pytest.CaptureFixture[str]) -> None:
+    lines = _lines(capsys, "--implemented")
+    assert "  [x] CreateJob" in lines and not any(line.startswith("  [ ]") for line in lines)
+
+
+def test_missing_only_for_one_service(capsys: pytest.CaptureFixture[str]) -> None:
+    lines = _lines(capsys, "--missing", "--service", "iot-jobs-data")
+    assert "  [ ] StartCommandExecution" in lines
+    assert not any(line.startswith("  [x]") for line in lines)
+    assert not any(line.startswith("iot:") or "  iot " in line for line in lines)
+
+
+def test_an_unknown_service_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["coverage", "--service", "s3"])
+
+
+def test_the_module_command_line_still_works() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "mock_iotjobs", "coverage", "--implemented", "--service", "iot"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "[x] CreateJob" in done.stdout and "[ ]" not in done.stdout
