@@ -102,7 +102,9 @@ def user_handlers(events: Any, service_id: str, operation: str, names: Tuple[str
 
 @functools.lru_cache(maxsize=None)
 def _is_async_emitter(kind: type) -> bool:
-    return inspect.iscoroutinefunction(getattr(kind, "emit", None))
+    # aiobotocore keeps botocore's EventAliaser around its AioHierarchicalEmitter,
+    # whose _emit is a coroutine function (emit returns what _emit does).
+    return inspect.iscoroutinefunction(getattr(kind, "_emit", None))
 
 
 def _response_dict(http: AWSResponse, body: bytes, model: OperationModel) -> Dict[str, Any]:
@@ -194,7 +196,7 @@ def _before_call(
     if not event_name.startswith(_OUR_EVENTS):
         return None
     events = getattr(request_signer, "_event_emitter", None)
-    is_async = events is not None and _is_async_emitter(events.__class__)
+    is_async = events is not None and _is_async_emitter(getattr(events, "_emitter", events).__class__)
     ASYNC_CALL.set(is_async)
     store = current_store()
     if store is None or not store.fast_path:
