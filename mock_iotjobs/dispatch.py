@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Dict, Optional
+from typing import Any, Dict, NamedTuple, Optional
 
 from . import handlers, logs  # noqa: F401  (registers every operation)
 from .backend.state import DEFAULT_REGION, BackendStore, default_account_id
@@ -42,21 +42,38 @@ def serve(store: BackendStore, request: HttpRequest) -> HttpResponse:
     return respond(execute(store, request))
 
 
-def execute(store: BackendStore, request: HttpRequest) -> Outcome:
+class Known(NamedTuple):
+    """What the fast path already knows from botocore (the operation it called, the
+    client's account and region), so the pipeline need not work it out again."""
+
+    service: str
+    operation: str
+    labels: Dict[str, str]
+    account_id: str
+    region: str
+
+
+def execute(store: BackendStore, request: HttpRequest, known: Optional[Known] = None) -> Outcome:
     """Route, parse, validate and run one request (everything but the response bytes)."""
     request_id = new_request_id()
-    authorization = request.header("Authorization")
-    service = service_for(authorization, request.host)
+    authorization = "" if known is not None else request.header("Authorization")
+    service = known.service if known is not None else service_for(authorization, request.host)
     operation = ""
     try:
-        operation, labels = route(service, request.method, request.path)
+        if known is None:
+            operation, labels = route(service, request.method, request.path)
+        else:
+            operation, labels = known.operation, known.labels
         params = parse_request(service, operation, labels, request.query, request.headers, request.body)
         validate(service, operation, params)
         handler = HANDLERS.get((service, operation))
         if handler is None:
             logs.unimplemented(service, operation)
             raise NotImplementedOperation(service, operation)
-        account_id, region = _account_and_region(authorization, request.host)
+        if known is None:
+            account_id, region = _account_and_region(authorization, request.host)
+        else:
+            account_id, region = known.account_id, known.region
         store.raise_injected_fault(operation)
         backend = store.get(account_id, region)
         context = Context(backend, store, service, operation, request_id, request.host)

@@ -27,14 +27,17 @@ from __future__ import annotations
 import functools
 import inspect
 import os
+import re
 from typing import Any, Awaitable, Dict, Optional, Tuple, Union
+from urllib.parse import unquote
 
 import botocore.handlers
 from botocore.awsrequest import AWSResponse
 from botocore.model import OperationModel
 from botocore.parsers import ResponseParser, create_parser
 
-from .dispatch import Outcome, execute, log_served, respond
+from .backend.state import DEFAULT_REGION, default_account_id
+from .dispatch import Known, Outcome, execute, log_served, respond
 from .interception import ASYNC_CALL, RawBody, async_response, current_store
 from .protocol.parsed import direct_plan
 from .protocol.wire import HttpRequest
@@ -56,19 +59,35 @@ def _parser() -> ResponseParser:
     return create_parser("rest-json")
 
 
-def _check_parsed() -> bool:
-    """Compare every direct answer with botocore's parser (tests; costs a parse per call)."""
-    return os.environ.get("MOCK_IOTJOBS_CHECK_PARSED", "") == "1"
+# Compare every direct answer with botocore's parser (tests set it; costs a parse per call).
+CHECK_PARSED = os.environ.get("MOCK_IOTJOBS_CHECK_PARSED", "") == "1"
+_ACCOUNT_KEY = re.compile(r"\d{12}")
+_LABEL = re.compile(r"\{([A-Za-z0-9_]+)(\+?)\}")
 
 
-def _pseudo_authorization(request_signer: Any, service: str, context: Dict[str, Any]) -> str:
-    """The SigV4 credential scope the wire path would have seen (account and region)."""
-    access_key = "ANONYMOUS"
-    credentials = getattr(request_signer, "_credentials", None)
-    if credentials is not None:
-        access_key = credentials.access_key or access_key
-    region = getattr(request_signer, "region_name", None) or context.get("client_region") or ""
-    return f"AWS4-HMAC-SHA256 Credential={access_key}/19700101/{region}/{service}/aws4_request"
+@functools.lru_cache(maxsize=None)
+def _uri_pattern(model: OperationModel) -> "re.Pattern[str]":
+    """The operation's requestUri as a regex capturing its labels (botocore already
+    told us the operation: only the labels are left to read)."""
+    template = model.http["requestUri"].split("?", 1)[0]
+    pattern, last = [], 0
+    for match in _LABEL.finditer(template):
+        pattern.append(re.escape(template[last : match.start()]))
+        pattern.append(f"(?P<{match.group(1)}>{'.+' if match.group(2) else '[^/]+'})")
+        last = match.end()
+    pattern.append(re.escape(template[last:]))
+    return re.compile("".join(pattern) + "/?")
+
+
+def _known(model: OperationModel, path: str, request_signer: Any, context: Dict[str, Any]) -> Optional[Known]:
+    """Service, operation, labels, account and region, as the wire path would find them."""
+    match = _uri_pattern(model).fullmatch(unquote(path))
+    if match is None:
+        return None  # the full router answers (and explains)
+    access_key = getattr(getattr(request_signer, "_credentials", None), "access_key", None) or ""
+    account = access_key if _ACCOUNT_KEY.fullmatch(access_key) else default_account_id()
+    region = getattr(request_signer, "region_name", None) or context.get("client_region") or DEFAULT_REGION
+    return Known(model.service_model.service_name, model.name, match.groupdict(), account, region)
 
 
 def _is_machinery(handler: Any) -> bool:
@@ -206,19 +225,20 @@ def _before_call(
     service_id = model.service_model.service_id.hyphenize()
     if events is not None and user_handlers(events, service_id, model.name):
         return None  # the user's request instrumentation must fire, as under AWS
-    service = model.service_model.service_name
     headers = {k: v.decode("latin-1") if isinstance(v, bytes) else str(v) for k, v in params["headers"].items()}
-    headers["Authorization"] = _pseudo_authorization(request_signer, service, context or {})
     body = params.get("body") or b""
     if isinstance(body, str):
         body = body.encode("utf-8")
     request = HttpRequest.from_url(params["method"], params["url"], headers, body)
-    outcome = execute(store, request)
+    known = _known(model, request.path, request_signer, context or {})
+    if known is None:
+        return None
+    outcome = execute(store, request, known)
     parse_hooks = events is not None and user_handlers(events, service_id, model.name, ("before-parse",))
     if not parse_hooks:
         answer = _direct(outcome, params["url"], is_async)
         if answer is not None:
-            if _check_parsed():
+            if CHECK_PARSED:
                 _compare_with_parser(answer, model)
             return answer
     wire = respond(outcome)

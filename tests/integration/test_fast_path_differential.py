@@ -21,7 +21,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from botocore.response import StreamingBody
 
-from mock_iotjobs import mock_iotjobs
+from mock_iotjobs import fastpath, mock_iotjobs
 from mock_iotjobs.handlers.base import HANDLERS
 
 REGION = "us-east-1"
@@ -410,9 +410,9 @@ def test_direct_answers_are_what_botocore_parses_from_our_bytes(monkeypatch: pyt
     """The fast path builds parsed results without JSON; with MOCK_IOTJOBS_CHECK_PARSED
     it also parses its own bytes with botocore and raises on any difference
     (values, types, time zones), for every call of the scenario."""
-    monkeypatch.setenv("MOCK_IOTJOBS_CHECK_PARSED", "1")
+    monkeypatch.setattr(fastpath, "CHECK_PARSED", True)
     checked, _ = _run(fast=True)
-    monkeypatch.delenv("MOCK_IOTJOBS_CHECK_PARSED")
+    monkeypatch.setattr(fastpath, "CHECK_PARSED", False)
     unchecked, _ = _run(fast=True)
     assert checked == unchecked
 

@@ -10,7 +10,7 @@ import boto3
 import pytest
 
 import mock_iotjobs.interception as interception
-from mock_iotjobs import MockIotJobs, mock_iotjobs
+from mock_iotjobs import MockIotJobs, fastpath, mock_iotjobs
 
 REGION = "us-east-1"
 
@@ -122,7 +122,7 @@ def test_a_full_page_is_what_botocore_parses_from_our_bytes(
 ) -> None:
     # MOCK_IOTJOBS_CHECK_PARSED makes the fast path parse its own bytes too and
     # compare (values, types, time zones): any difference raises.
-    monkeypatch.setenv("MOCK_IOTJOBS_CHECK_PARSED", "1")
+    monkeypatch.setattr(fastpath, "CHECK_PARSED", True)
     with mock_iotjobs(fast_path=True) as mock:
         iot = make_client("iot")
         jobs_data = make_client("iot-jobs-data")
