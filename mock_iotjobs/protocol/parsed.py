@@ -35,8 +35,7 @@ _TZ = get_tzinfo_options()[0]()
 # wall time with fold 0: the C conversion gives the same value and tzinfo.
 _LOCAL_IS_UTC = time.timezone == 0 and time.altzone == 0 and not time.daylight
 _UTC = dt.timezone.utc
-# Elsewhere, memoise: a page's timestamps repeat (one CreateJob queues every
-# execution at the same instant), and datetimes are immutable.
+# Converted timestamps by the handler's value (see _cached_timestamp).
 _SEEN: Dict[Any, dt.datetime] = {}
 _SEEN_MAX = 4096
 
@@ -44,12 +43,7 @@ _SEEN_MAX = 4096
 def _from_epoch(value: Any) -> dt.datetime:
     if _LOCAL_IS_UTC:
         return dt.datetime.fromtimestamp(value, _UTC).replace(tzinfo=_TZ)
-    known = _SEEN.get(value)
-    if known is None:
-        if len(_SEEN) >= _SEEN_MAX:
-            _SEEN.clear()
-        known = _SEEN[value] = dt.datetime.fromtimestamp(value, _TZ)
-    return known
+    return dt.datetime.fromtimestamp(value, _TZ)
 
 
 def _timestamp(value: Any) -> Any:
@@ -127,28 +121,89 @@ class _Planner:
         if kind == "structure":
             if shape.is_document_type:
                 return _plain
-            members: Tuple[Tuple[str, str, Converter], ...] = tuple(
-                (name, member.serialization.get("name", name), self.build(member))
-                for name, member in shape.members.items()
-            )
-
-            def structure(value: Dict[str, Any]) -> Dict[str, Any]:
-                out = {}
-                get = value.get
-                for name, wire, convert in members:
-                    item = get(wire)
-                    if item is None:
-                        continue
-                    if convert is _plain:
-                        out[name] = item
-                    elif convert is _number:
-                        out[name] = item if item.__class__ is int else int(item)
-                    else:
-                        out[name] = convert(item)
-                return out
-
-            return structure
+            return _StructureCompiler(self).compile(shape)
         return _plain  # strings, booleans, floats, doubles: the JSON value as it is
+
+
+def _cached_timestamp(value: Any) -> Any:
+    """``_timestamp`` memoised on the handler's value: a page's timestamps repeat
+    (one CreateJob queues every execution at the same instant) and datetimes
+    are immutable, so handing out the same object is safe."""
+    known = _SEEN.get(value)
+    if known is None:
+        if len(_SEEN) >= _SEEN_MAX:
+            _SEEN.clear()
+        known = _SEEN[value] = _timestamp(value)
+    return known
+
+
+class _StructureCompiler:
+    """One straight-line function per top structure shape (a page converts thousands
+    of them): members read, tested and converted inline in model order, nested
+    structures and lists of them inlined too (up to ``_INLINE_DEPTH``; deeper or
+    recursive shapes call their own converter)."""
+
+    def __init__(self, planner: "_Planner") -> None:
+        self._planner = planner
+        self._env: Dict[str, Any] = {"seen": _SEEN.get, "stamp": _cached_timestamp}
+        self._lines: List[str] = []
+        self._names = 0
+
+    def _fresh(self, stem: str) -> str:
+        self._names += 1
+        return f"{stem}{self._names}"
+
+    def compile(self, shape: Shape) -> Converter:
+        self._lines = ["def structure(value):"]
+        result = self._structure(shape, "value", 1, (shape.name,))
+        self._lines.append(f"    return {result}")
+        exec("\n".join(self._lines), self._env)  # noqa: S102 - source built from model member names only
+        return self._env["structure"]  # type: ignore[no-any-return]
+
+    def _emit(self, depth: int, line: str) -> None:
+        self._lines.append("    " * depth + line)
+
+    def _structure(self, shape: Shape, source: str, depth: int, stack: Tuple[str, ...]) -> str:
+        """Emit code turning the dict in ``source`` into a new dict; returns its variable."""
+        out, get = self._fresh("out"), self._fresh("get")
+        self._emit(depth, f"{out} = {{}}")
+        self._emit(depth, f"{get} = {source}.get")
+        for name, member in shape.members.items():
+            item = self._fresh("x")
+            self._emit(depth, f"{item} = {get}({member.serialization.get('name', name)!r})")
+            self._emit(depth, f"if {item} is not None:")
+            self._emit(depth + 1, f"{out}[{name!r}] = {self._value(member, item, depth + 1, stack)}")
+        return out
+
+    def _value(self, shape: Shape, source: str, depth: int, stack: Tuple[str, ...]) -> str:
+        """Emit code for one non-None value; returns the expression of the result."""
+        kind = shape.type_name
+        inline = len(stack) < _INLINE_DEPTH and shape.name not in stack
+        if kind == "structure" and not shape.is_document_type and inline:
+            return self._structure(shape, source, depth, stack + (shape.name,))
+        if kind == "list" and shape.member.type_name == "structure" and inline:
+            items, item = self._fresh("items"), self._fresh("item")
+            self._emit(depth, f"{items} = []")
+            self._emit(depth, f"for {item} in {source}:")
+            self._emit(depth + 1, f"if {item} is None:")
+            self._emit(depth + 2, f"{items}.append(None)")
+            self._emit(depth + 2, "continue")
+            converted = self._value(shape.member, item, depth + 1, stack + (shape.name,))
+            self._emit(depth + 1, f"{items}.append({converted})")
+            return items
+        convert = self._planner.build(shape)
+        if convert is _plain:
+            return source
+        if convert is _number:
+            return f"({source} if {source}.__class__ is int else int({source}))"
+        if convert is _timestamp:
+            return f"(seen({source}) or stamp({source}))"
+        name = self._fresh("convert")
+        self._env[name] = convert
+        return f"{name}({source})"
+
+
+_INLINE_DEPTH = 4
 
 
 _PLANNERS: Dict[str, _Planner] = {}
