@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import io
 import os
 import re
 from typing import Any, Awaitable, Dict, Optional, Tuple, Union
@@ -35,6 +36,7 @@ import botocore.handlers
 from botocore.awsrequest import AWSResponse
 from botocore.model import OperationModel
 from botocore.parsers import ResponseParser, create_parser
+from botocore.response import StreamingBody
 
 from .backend.state import DEFAULT_REGION, default_account_id
 from .dispatch import Known, Outcome, execute, log_served, respond
@@ -43,7 +45,7 @@ from .protocol.parsed import direct_plan
 from .protocol.wire import HttpRequest
 
 # botocore names events by the hyphenized service id: "iot-jobs-data-plane", not "iot-jobs-data".
-_EVENT_SERVICES = ("iot", "iot-jobs-data-plane")
+_EVENT_SERVICES = ("iot", "iot-jobs-data-plane", "iot-data-plane")
 _OUR_EVENTS = tuple(f"before-call.{name}." for name in _EVENT_SERVICES)
 # Events botocore emits between before-call and the HTTP send (or right after
 # it): a user's handler on one of them forces the wire path.
@@ -81,13 +83,19 @@ def _uri_pattern(model: OperationModel) -> "re.Pattern[str]":
 
 def _known(model: OperationModel, path: str, request_signer: Any, context: Dict[str, Any]) -> Optional[Known]:
     """Service, operation, labels, account and region, as the wire path would find them."""
-    match = _uri_pattern(model).fullmatch(unquote(path))
+    # An encoded slash belongs to its label (iot-data's /topics/{topic}), as in routing.route.
+    slash = "%2F" in path or "%2f" in path
+    decoded = unquote(path.replace("%2F", "\0").replace("%2f", "\0")) if slash else unquote(path)
+    match = _uri_pattern(model).fullmatch(decoded)
     if match is None:
         return None  # the full router answers (and explains)
+    labels = match.groupdict()
+    if slash:
+        labels = {key: value.replace("\0", "/") for key, value in labels.items()}
     access_key = getattr(getattr(request_signer, "_credentials", None), "access_key", None) or ""
     account = access_key if _ACCOUNT_KEY.fullmatch(access_key) else default_account_id()
     region = getattr(request_signer, "region_name", None) or context.get("client_region") or DEFAULT_REGION
-    return Known(model.service_model.service_name, model.name, match.groupdict(), account, region)
+    return Known(model.service_model.service_name, model.name, labels, account, region)
 
 
 def _is_machinery(handler: Any) -> bool:
@@ -127,12 +135,17 @@ def _is_async_emitter(kind: type) -> bool:
 
 
 def _response_dict(http: AWSResponse, body: bytes, model: OperationModel) -> Dict[str, Any]:
-    return {
+    response: Dict[str, Any] = {
         "headers": http.headers,
         "status_code": http.status_code,
         "body": body,
         "context": {"operation_name": model.name},
     }
+    if model.has_streaming_output and http.status_code < 300:
+        # A streaming payload (iot-data's shadow documents) reaches the caller (and
+        # before-parse hooks) as a StreamingBody, as botocore's endpoint hands it over.
+        response["body"] = StreamingBody(io.BytesIO(body), http.headers.get("content-length"))
+    return response
 
 
 def _before_parse_args(model: OperationModel, response: Dict[str, Any]) -> Tuple[str, Dict[str, Any]]:
@@ -222,6 +235,8 @@ def _before_call(
         return None
     if store.has_fault(model.name):
         return None  # let botocore's retry loop see the injected error
+    if is_async and model.has_streaming_output:
+        return None  # aiobotocore wraps streaming bodies itself, on the wire path
     service_id = model.service_model.service_id.hyphenize()
     if events is not None and user_handlers(events, service_id, model.name):
         return None  # the user's request instrumentation must fire, as under AWS
