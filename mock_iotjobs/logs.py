@@ -5,7 +5,8 @@
   a request costs one integer comparison when nobody listens.
 - WARNING for a call to an operation the mock does not implement (it answers
   501 ``NotImplementedException``) and for every device that receives a job
-  without a document (a ``documentSource`` job: the mock never fetches S3).
+  without a document (the mock's state has none for it: AWS and the mock read a
+  ``documentSource`` at CreateJob, so this flags a seeded or broken job).
 
 pytest shows these under "Captured log" when a test fails.
 """
@@ -37,8 +38,7 @@ def unimplemented(service: str, operation: str) -> None:
 
 def document_missing(job_id: str, thing_name: str) -> None:
     log.warning(
-        "device %s received job %s without a jobDocument: the job has a documentSource, "
-        "which mock_iotjobs does not fetch",
+        "device %s received job %s without a jobDocument: the mock holds no document for it",
         thing_name,
         job_id,
     )
