@@ -8,6 +8,7 @@ environment has), so these run in their own virtualenv: ``make test-async``
 from __future__ import annotations
 
 import asyncio
+import json
 import warnings
 from typing import Any, Awaitable, Callable, List
 
@@ -39,7 +40,7 @@ def test_an_aiobotocore_client_drives_a_job_end_to_end(fast: bool) -> None:
             arn = (await iot.create_thing(thingName="dev-1"))["thingArn"]
             await iot.create_job(jobId="ota", targets=[arn], document='{"v": 2}')
             started = await data.start_next_pending_job_execution(thingName="dev-1")
-            assert started["execution"]["jobDocument"] == '{"v": 2}'
+            assert json.loads(started["execution"]["jobDocument"]) == {"v": 2}
             await data.update_job_execution(jobId="ota", thingName="dev-1", status="SUCCEEDED")
             job = (await iot.describe_job(jobId="ota"))["job"]
             assert job["status"] == "COMPLETED" and job["createdAt"].tzinfo is not None
