@@ -165,14 +165,16 @@ class _StructureCompiler:
 
     def _structure(self, shape: Shape, source: str, depth: int, stack: Tuple[str, ...]) -> str:
         """Emit code turning the dict in ``source`` into a new dict; returns its variable."""
-        out, get = self._fresh("out"), self._fresh("get")
+        # "k in d" and d[k] are plain bytecodes, cheaper than a d.get(k) call; absent
+        # members (the common case for optional ones) then cost one test.
+        out = self._fresh("out")
         self._emit(depth, f"{out} = {{}}")
-        self._emit(depth, f"{get} = {source}.get")
         for name, member in shape.members.items():
-            item = self._fresh("x")
-            self._emit(depth, f"{item} = {get}({member.serialization.get('name', name)!r})")
-            self._emit(depth, f"if {item} is not None:")
-            self._emit(depth + 1, f"{out}[{name!r}] = {self._value(member, item, depth + 1, stack)}")
+            item, wire = self._fresh("x"), member.serialization.get("name", name)
+            self._emit(depth, f"if {wire!r} in {source}:")
+            self._emit(depth + 1, f"{item} = {source}[{wire!r}]")
+            self._emit(depth + 1, f"if {item} is not None:")
+            self._emit(depth + 2, f"{out}[{name!r}] = {self._value(member, item, depth + 2, stack)}")
         return out
 
     def _value(self, shape: Shape, source: str, depth: int, stack: Tuple[str, ...]) -> str:
@@ -182,14 +184,15 @@ class _StructureCompiler:
         if kind == "structure" and not shape.is_document_type and inline:
             return self._structure(shape, source, depth, stack + (shape.name,))
         if kind == "list" and shape.member.type_name == "structure" and inline:
-            items, item = self._fresh("items"), self._fresh("item")
+            items, item, append = self._fresh("items"), self._fresh("item"), self._fresh("append")
             self._emit(depth, f"{items} = []")
+            self._emit(depth, f"{append} = {items}.append")
             self._emit(depth, f"for {item} in {source}:")
             self._emit(depth + 1, f"if {item} is None:")
-            self._emit(depth + 2, f"{items}.append(None)")
+            self._emit(depth + 2, f"{append}(None)")
             self._emit(depth + 2, "continue")
             converted = self._value(shape.member, item, depth + 1, stack + (shape.name,))
-            self._emit(depth + 1, f"{items}.append({converted})")
+            self._emit(depth + 1, f"{append}({converted})")
             return items
         convert = self._planner.build(shape)
         if convert is _plain:
