@@ -1,8 +1,8 @@
 """Type names for the two boto3 clients, for annotating tests and fixtures.
 
 With the mypy-boto3 stubs installed (``pip install mypy-boto3-iot
-mypy-boto3-iot-jobs-data``), ``IotClient`` and ``IotJobsDataClient`` are their
-client types, so mypy checks every call's parameters and results; without
+mypy-boto3-iot-jobs-data mypy-boto3-iot-data``), ``IotClient``,
+``IotJobsDataClient`` and ``IotDataClient`` (device shadows) are their client types, so mypy checks every call's parameters and results; without
 them both are ``Any``.  Nothing is imported at run time: mock_iotjobs does not
 depend on the stubs.
 
@@ -18,9 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mypy_boto3_iot import IoTClient as IotClient
+    from mypy_boto3_iot_data import IoTDataPlaneClient as IotDataClient
     from mypy_boto3_iot_jobs_data import IoTJobsDataPlaneClient as IotJobsDataClient
 else:
     IotClient = Any
     IotJobsDataClient = Any
+    IotDataClient = Any
 
-__all__ = ["IotClient", "IotJobsDataClient"]
+__all__ = ["IotClient", "IotDataClient", "IotJobsDataClient"]
