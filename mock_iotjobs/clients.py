@@ -1,9 +1,10 @@
-"""Type names for the two boto3 clients, for annotating tests and fixtures.
+"""Type names for the boto3 clients of the services served, for annotating tests and fixtures.
 
 With the mypy-boto3 stubs installed (``pip install mypy-boto3-iot
 mypy-boto3-iot-jobs-data mypy-boto3-iot-data``), ``IotClient``,
-``IotJobsDataClient`` and ``IotDataClient`` (device shadows) are their client types, so mypy checks every call's parameters and results; without
-them both are ``Any``.  Nothing is imported at run time: mock_iotjobs does not
+``IotJobsDataClient`` and ``IotDataClient`` (device shadows) are their client
+types, so mypy checks every call's parameters and results; without them they
+are ``Any``.  Nothing is imported at run time: mock_iotjobs does not
 depend on the stubs.
 
     from mock_iotjobs import MockIotJobs
