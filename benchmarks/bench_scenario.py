@@ -208,6 +208,30 @@ def run_micro(backend: Backend, loops: int, warmup: int = 20) -> Dict[str, List[
     return out
 
 
+PAGE_OP = "ListJobExecutionsForJob (250-item page)"
+
+
+def run_micro_page(backend: Backend, loops: int, warmup: int = 10) -> Dict[str, List[int]]:
+    """Per-call ns of one full ListJobExecutionsForJob page (250 executions), steady
+    state: the same first page asked again and again, as the small calls are (issue 15)."""
+    iot, jobs = backend.start(canned.PAGE)
+    try:
+        rec = Recorder()
+        _create_things(backend, iot, jobs, canned.PAGE, rec)
+        _add_to_group(backend, iot, jobs, canned.PAGE, rec)
+        _create_job(backend, iot, jobs, canned.PAGE, rec)
+        backend.expect("ListJobExecutionsForJob", warmup + loops)
+        for _ in range(warmup):
+            iot.list_job_executions_for_job(jobId=canned.JOB_ID, maxResults=canned.PAGE)
+        gc.collect()
+        rec = Recorder()
+        for _ in range(loops):
+            rec(PAGE_OP, iot.list_job_executions_for_job, jobId=canned.JOB_ID, maxResults=canned.PAGE)
+        return {PAGE_OP: rec.samples[PAGE_OP]}
+    finally:
+        backend.stop()
+
+
 def run_enter_exit(backend: Backend, loops: int) -> Dict[str, Any]:
     """Per-activation ns of ``with mock(): pass`` (first one reported apart: it may import lazily)."""
     if backend.enter_exit() is None:

@@ -93,6 +93,7 @@ def worker(args: argparse.Namespace) -> Dict[str, Any]:
     gc.freeze()  # the harness's own heap (models, modules) stays out of every later collection
     result["sizes"] = {str(n): [scenario.run_scenario(backend, n)] for n in args.sizes}
     result["micro"] = scenario.run_micro(backend, args.micro_loops)
+    result["micro"].update(scenario.run_micro_page(backend, max(20, args.micro_loops // 3)))
     result["enter_exit"] = scenario.run_enter_exit(backend, args.enter_exit_loops)
     result["worker_cpu_s"] = time.process_time()
     return result

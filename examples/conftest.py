@@ -14,5 +14,9 @@ from pathlib import Path
 # ``import fleet_ota`` works whatever pytest's import mode.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-if "pytest_plugin.plugin" not in sys.modules:
-    pytest_plugins = ["pytest_plugin.plugin"]
+if "mock_iotjobs.pytest_plugin.plugin" not in sys.modules:
+    import importlib.util
+
+    # Installed (entry points off): the installed module; a bare source tree: the folder.
+    _INSTALLED = importlib.util.find_spec("mock_iotjobs.pytest_plugin") is not None
+    pytest_plugins = ["mock_iotjobs.pytest_plugin.plugin" if _INSTALLED else "pytest_plugin.plugin"]

@@ -1,4 +1,4 @@
-"""Command line: ``python -m mock_iotjobs serve|coverage``."""
+"""Command line: ``python -m mock_iotjobs serve|coverage`` (``coverage --help`` for its options)."""
 
 from __future__ import annotations
 
@@ -28,15 +28,18 @@ def main(argv: Optional[List[str]] = None) -> int:
         help="change one MQTT bound, e.g. max_subscriptions=500 (repeatable; see docs/mqtt.md, Limits)",
     )
     serve.add_argument("--log", action="store_true", help="print one line per request")
-    commands.add_parser("coverage", help="list which model operations are implemented")
+    coverage = commands.add_parser("coverage", help="list which model operations are implemented")
+    from .coverage import add_arguments
+
+    add_arguments(coverage)
     args = parser.parse_args(argv)
     if args.command == "serve":
         from .server import run_server
 
         return run_server(args)
-    from .coverage import print_coverage
+    from .coverage import run
 
-    return print_coverage()
+    return run(args)
 
 
 if __name__ == "__main__":

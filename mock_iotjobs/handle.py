@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, FrozenSet, List, Optional, Tuple
 
 from botocore import xform_name
 
@@ -20,6 +20,7 @@ from .backend.jobs.model import Job
 from .backend.registry.things import MAX_ATTRIBUTES_WITHOUT_TYPE
 from .backend.state import DEFAULT_REGION, Backend, BackendStore, default_account_id
 from .commands_handle import CommandsHandle
+from .protocol.errors import COMMON_ERRORS
 from .protocol.models import SERVICES, service_model
 from .views import CertificateView, ExecutionView, JobView, ThingView
 
@@ -36,6 +37,18 @@ def _operation_names() -> Dict[str, str]:
             names[operation] = operation
             names[xform_name(operation)] = operation
     return names
+
+
+@functools.lru_cache(maxsize=None)
+def injectable_errors(operation: str) -> FrozenSet[str]:
+    """What ``fail_next`` accepts for an operation: its modeled errors (in either
+    service that has it) and AWS's common errors."""
+    codes = set(COMMON_ERRORS)
+    for service in SERVICES:
+        model = service_model(service)
+        if operation in model.operation_names:
+            codes.update(shape.name for shape in model.operation_model(operation).error_shapes)
+    return frozenset(codes)
 
 
 class MockIotJobs(CommandsHandle):
@@ -314,18 +327,27 @@ class MockIotJobs(CommandsHandle):
         """Make the next ``times`` calls of ``operation`` answer ``error_code``.
 
         ``operation`` is an API name (``"CreateJob"``) or a boto3 method name
-        (``"create_job"``), of ``iot`` or ``iot-jobs-data``.  The failed calls
+        (``"create_job"``), of ``iot`` or ``iot-jobs-data``.  ``error_code`` is
+        one of the operation's modeled errors or a common AWS error
+        (``ThrottlingException``, ``ServiceUnavailableException``,
+        ``InternalFailureException``, ``RequestLimitExceeded``, ...); anything
+        else raises ``ValueError`` listing what is accepted.  The failed calls
         change nothing, and the error has the HTTP status the service's model
-        gives that code (``ThrottlingException``: 400 on ``iot``, 429 on
-        ``iot-jobs-data``; ``ServiceUnavailableException``: 503), so botocore's
-        retry logic sees what it would see from AWS.  Faults apply in every
-        account and region.
+        gives that code, else AWS's (``ThrottlingException``: 400 on ``iot``,
+        429 on ``iot-jobs-data``; ``ServiceUnavailableException``: 503), so
+        botocore's retry logic sees what it would see from AWS.  Faults apply in
+        every account and region.
         """
         if times < 1:
             raise ValueError("times must be at least 1")
         name = _operation_names().get(operation)
         if name is None:
             raise ValueError(f"{operation!r} is not an operation of iot or iot-jobs-data")
+        accepted = injectable_errors(name)
+        if error_code not in accepted:
+            raise ValueError(
+                f"{error_code!r} is not an error {name} can answer; accepted: {', '.join(sorted(accepted))}"
+            )
         self._store.inject_fault(name, error_code, times)
 
     def reset(self) -> None:

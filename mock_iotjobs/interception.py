@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import re
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import botocore.handlers
@@ -52,9 +53,35 @@ def current_store() -> Optional[BackendStore]:
     return _STORES[-1] if _STORES else None
 
 
-class _RawBody(io.BytesIO):
+class RawBody(io.BytesIO):
     def stream(self, **_: Any) -> Iterator[bytes]:
         yield self.getvalue()
+
+
+# Whether the call being made comes from an async client (aiobotocore): set by
+# the fast path's before-call handler, which every call of ours passes first,
+# and read at before-send (same thread, or same asyncio task).
+ASYNC_CALL: ContextVar[bool] = ContextVar("mock_iotjobs_async_call", default=False)
+
+
+class _AsyncRawBody:
+    """What aiobotocore's response reads its body from (``await raw.read()``)."""
+
+    def __init__(self, raw: RawBody) -> None:
+        self._raw = raw
+
+    async def read(self, *_: Any) -> bytes:
+        return self._raw.getvalue()
+
+    def getvalue(self) -> bytes:
+        return self._raw.getvalue()
+
+
+def async_response(url: str, status: int, headers: Dict[str, str], raw: RawBody) -> AWSResponse:
+    """aiobotocore's response type, whose ``content`` is awaited (only used for its clients)."""
+    from aiobotocore.awsrequest import AioAWSResponse
+
+    return AioAWSResponse(url, status, headers, _AsyncRawBody(raw))  # type: ignore[no-any-return]
 
 
 def _body_bytes(body: Any) -> bytes:
@@ -80,7 +107,9 @@ def _text_headers(headers: Any) -> Dict[str, str]:
 
 
 def to_aws_response(url: str, answer: HttpResponse) -> AWSResponse:
-    return AWSResponse(url, answer.status, answer.headers, _RawBody(answer.body))
+    if ASYNC_CALL.get():
+        return async_response(url, answer.status, answer.headers, RawBody(answer.body))
+    return AWSResponse(url, answer.status, answer.headers, RawBody(answer.body))
 
 
 def serve_prepared(store: BackendStore, request: AWSPreparedRequest) -> AWSResponse:

@@ -33,6 +33,7 @@ from .mqtt_fixtures import iot_jobs_mqtt, iot_jobs_mqtt_ws  # noqa: F401  (regis
 
 if TYPE_CHECKING:
     from mock_iotjobs import MockIotJobs
+    from mock_iotjobs.clients import IotClient, IotJobsDataClient
 
 MARKER = "iot_jobs"
 EVENTS_MARKER = "iot_jobs_events"
@@ -117,6 +118,8 @@ def iot_jobs_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyP
     (``notifications``, ``events``), gives read-only views (``jobs``,
     ``executions``, ``things``), seeds things (``create_fleet``) and injects
     faults (``fail_next``).  Everything is discarded after the test.
+    Annotate it ``mock_iotjobs.MockIotJobs``.  Region and account: marker
+    ``@pytest.mark.iot_jobs(region=..., account_id=...)``, ``--iot-jobs-region``.
     """
     from mock_iotjobs import mock_iotjobs
 
@@ -167,12 +170,20 @@ def _client(service: str, handle: "MockIotJobs") -> Any:
 
 
 @pytest.fixture
-def iot_client(iot_jobs_backend: "MockIotJobs") -> Any:
-    """A boto3 ``iot`` client (control plane) bound to the test's mock and region."""
+def iot_client(iot_jobs_backend: "MockIotJobs") -> "IotClient":
+    """A boto3 ``iot`` client (control plane) bound to the test's mock and region.
+
+    Annotate it ``mock_iotjobs.clients.IotClient``: mypy-boto3-iot's client type
+    when those stubs are installed, ``Any`` otherwise.
+    """
     return _client("iot", iot_jobs_backend)
 
 
 @pytest.fixture
-def iot_jobs_data_client(iot_jobs_backend: "MockIotJobs") -> Any:
-    """A boto3 ``iot-jobs-data`` client (device plane) bound to the test's mock and region."""
+def iot_jobs_data_client(iot_jobs_backend: "MockIotJobs") -> "IotJobsDataClient":
+    """A boto3 ``iot-jobs-data`` client (device plane) bound to the test's mock and region.
+
+    Annotate it ``mock_iotjobs.clients.IotJobsDataClient``: mypy-boto3-iot-jobs-data's
+    client type when those stubs are installed, ``Any`` otherwise.
+    """
     return _client("iot-jobs-data", iot_jobs_backend)

@@ -20,8 +20,12 @@ from mock_iotjobs import MockIotJobs, mock_iotjobs
 # The pytest plugin (iot_jobs_backend...) comes from the package's pytest11 entry
 # point once installed; from a bare source tree it is loaded here.  The entry
 # point imports the module before conftests load, so it is never registered twice.
-if "pytest_plugin.plugin" not in sys.modules:
-    pytest_plugins = ["pytest_plugin.plugin"]
+if "mock_iotjobs.pytest_plugin.plugin" not in sys.modules:
+    import importlib.util
+
+    # Installed (entry points off): the installed module; a bare source tree: the folder.
+    _INSTALLED = importlib.util.find_spec("mock_iotjobs.pytest_plugin") is not None
+    pytest_plugins = ["mock_iotjobs.pytest_plugin.plugin" if _INSTALLED else "pytest_plugin.plugin"]
 
 _AWS_VARS = (
     "AWS_ACCESS_KEY_ID",

@@ -19,6 +19,30 @@ _FALLBACK_STATUS = {
     "AccessDeniedException": 403,
 }
 
+# Errors any AWS service may answer whatever its model declares (AWS's "common
+# errors"), with their HTTP status: what ``fail_next`` may inject beyond an
+# operation's modeled errors.  botocore retries by code (throttling:
+# ThrottlingException, Throttling, TooManyRequestsException, RequestLimitExceeded,
+# ...; transient: RequestTimeoutException, ...) and by status (500, 502, 503, 504).
+COMMON_ERRORS: Dict[str, int] = {
+    "ThrottlingException": 400,
+    "Throttling": 400,
+    "TooManyRequestsException": 429,
+    "RequestLimitExceeded": 400,
+    "ServiceUnavailableException": 503,
+    "ServiceUnavailable": 503,
+    "InternalFailureException": 500,
+    "InternalFailure": 500,
+    "InternalServerError": 500,
+    "RequestTimeoutException": 408,
+    "AccessDeniedException": 403,
+    "UnrecognizedClientException": 403,
+    "InvalidClientTokenId": 403,
+    "ExpiredTokenException": 403,
+    "IncompleteSignature": 403,
+    "RequestExpired": 400,
+}
+
 
 class ServiceError(Exception):
     """An error answered to the caller in AWS's wire format."""
@@ -34,7 +58,8 @@ class ServiceError(Exception):
         """The HTTP status: explicit, else the one ``service``'s model declares for the code."""
         if self.explicit_status is not None:
             return self.explicit_status
-        return modeled_status(service, self.code) or _FALLBACK_STATUS.get(self.code, 400)
+        status = modeled_status(service, self.code) or _FALLBACK_STATUS.get(self.code)
+        return status or COMMON_ERRORS.get(self.code, 400)
 
 
 @functools.lru_cache(maxsize=None)

@@ -12,7 +12,7 @@ import base64
 import datetime as dt
 import functools
 import json
-import uuid
+import random
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -23,6 +23,7 @@ from .models import operation_model
 from .wire import HttpResponse
 
 Converter = Callable[[Any], Any]
+_random_bits = random.getrandbits
 
 
 def _timestamp(value: Any) -> Any:
@@ -130,7 +131,11 @@ def output_plan(service: str, operation: str) -> OutputPlan:
 
 
 def new_request_id() -> str:
-    return str(uuid.uuid4())
+    """A random version-4 UUID, as AWS's request ids are.  Not for anything secret:
+    ``random`` instead of ``uuid4``'s os.urandom syscall (a few % of a small call)."""
+    bits = (_random_bits(128) & ~(0xF000 << 64) | (0x4000 << 64)) & ~(0xC << 60) | (0x8 << 60)
+    text = f"{bits:032x}"
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def _json(document: Any) -> bytes:

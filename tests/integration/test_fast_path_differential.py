@@ -21,7 +21,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from botocore.response import StreamingBody
 
-from mock_iotjobs import mock_iotjobs
+from mock_iotjobs import fastpath, mock_iotjobs
 from mock_iotjobs.handlers.base import HANDLERS
 
 REGION = "us-east-1"
@@ -404,6 +404,17 @@ def test_fast_path_and_wire_path_agree() -> None:
         assert actual == expected
     outcomes = {r[2][0] for r in wire}
     assert outcomes == {"ok", "error"}
+
+
+def test_direct_answers_are_what_botocore_parses_from_our_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fast path builds parsed results without JSON; with MOCK_IOTJOBS_CHECK_PARSED
+    it also parses its own bytes with botocore and raises on any difference
+    (values, types, time zones), for every call of the scenario."""
+    monkeypatch.setattr(fastpath, "CHECK_PARSED", True)
+    checked, _ = _run(fast=True)
+    monkeypatch.setattr(fastpath, "CHECK_PARSED", False)
+    unchecked, _ = _run(fast=True)
+    assert checked == unchecked
 
 
 @pytest.mark.parametrize("fast", [False, True])

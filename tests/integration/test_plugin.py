@@ -19,7 +19,11 @@ from botocore.exceptions import ClientError
 
 from mock_iotjobs import MockIotJobs
 from mock_iotjobs.interception import current_store
-from pytest_plugin import plugin
+
+try:
+    from mock_iotjobs.pytest_plugin import plugin
+except ImportError:  # a source tree that is not installed: the conftest loaded the folder itself
+    from pytest_plugin import plugin  # type: ignore[no-redef]
 
 REPO = Path(__file__).resolve().parents[2]
 # total_max_attempts counts the first try: 1 means botocore never retries.

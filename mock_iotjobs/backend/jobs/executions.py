@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
+from ... import logs
 from ..events.notifications import NotificationLog
 from .documents import device_document
 from .model import IN_PROGRESS, QUEUED, TERMINAL, TIMED_OUT, Job, JobExecution
@@ -310,8 +311,11 @@ def device_execution(execution: JobExecution, now: float, include_document: bool
     remaining = seconds_before_timeout(execution, now)
     if remaining is not None:
         out["approximateSecondsBeforeTimedOut"] = remaining
-    if include_document and execution.job.document is not None:
-        out["jobDocument"] = device_document(execution.job, over_mqtt)
+    if include_document:
+        if execution.job.document is not None:
+            out["jobDocument"] = device_document(execution.job, over_mqtt)
+        else:
+            logs.document_missing(execution.job_id, execution.thing_name)
     return out
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Optional
 
+from ... import logs
 from ...backend.jobs.checks import check_status_details
 from ...backend.jobs.documents import device_document
 from ...backend.jobs.executions import CANCEL_STEP_TIMER, device_execution, execution_state, summary
@@ -127,6 +128,8 @@ def update_job_execution(ctx: Context, p: Params) -> Result:
         backend.executions.device_update(
             execution, status, now, p.get("statusDetails"), p.get("stepTimeoutInMinutes")
         )
+    if p.get("includeJobDocument") and execution.job.document is None:
+        logs.document_missing(execution.job_id, thing_name)
     return compact(
         executionState=execution_state(execution) if p.get("includeJobExecutionState") else None,
         jobDocument=device_document(execution.job, ctx.host == MQTT_HOST) if p.get("includeJobDocument") else None,
