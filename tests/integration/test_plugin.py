@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 from typing import Any, Dict, Iterator, List
 
@@ -203,12 +202,9 @@ def test_views_of_a_missing_job_raise_key_error(iot_jobs_backend: MockIotJobs) -
         iot_jobs_backend.executions("nope")
 
 
-def test_create_fleet_of_500_is_fast_and_complete(iot_jobs_backend: MockIotJobs, iot_client: Any) -> None:
-    started = time.perf_counter()
+def test_create_fleet_of_500_is_complete(iot_jobs_backend: MockIotJobs, iot_client: Any) -> None:
+    # Its speed is measured in benchmarks/, not asserted here.
     names = iot_jobs_backend.create_fleet(500, group="fleet")
-    elapsed = time.perf_counter() - started
-
-    assert elapsed < 5.0, f"create_fleet(500) took {elapsed:.2f}s"
     assert names[0] == "device-0000" and names[-1] == "device-0499" and len(set(names)) == 500
     assert len(iot_jobs_backend.things()) == 500
     pages = iot_client.get_paginator("list_things_in_thing_group").paginate(thingGroupName="fleet")
