@@ -21,6 +21,12 @@ def main(argv: Optional[List[str]] = None) -> int:
         help="also serve MQTT over WebSocket (ws://HOST:PORT/mqtt, SigV4-signed; see docs/mqtt.md)",
     )
     serve.add_argument(
+        "--mqtt-tls-port",
+        type=int,
+        default=None,
+        help="also serve MQTT over mutual TLS with IoT policies enforced (trust GET /_mock/... or the mock CA)",
+    )
+    serve.add_argument(
         "--mqtt-limit",
         action="append",
         default=[],

@@ -18,7 +18,9 @@ Admin endpoints (JSON in, JSON out) live under ``/_mock_iotjobs/``:
 - ``GET  /_mock_iotjobs/health``       ``{"status": "ok"}`` once listening;
 - ``POST /_mock_iotjobs/s3-objects``   ``{"bucket": .., "key": .., "body": ".."}`` (or
   ``"bodyBase64"``) puts an object a job's ``documentSource`` can name (see
-  ``MockIotJobs.put_s3_object``); answers ``{"url": ..}``.
+  ``MockIotJobs.put_s3_object``); answers ``{"url": ..}``;
+- ``GET  /_mock_iotjobs/ca-certificate[?accountId=..&region=..]`` answers
+  ``{"certificatePem": ..}``: the mock CA a client of ``--mqtt-tls-port`` trusts.
 
 ``--mqtt-port`` is served by ``mock_iotjobs.mqtt`` when that module exists; it
 must provide ``start_listener(store, host, port)`` returning an object with
@@ -97,6 +99,7 @@ class MockIotJobsApp:
             "advance-time": ("POST", self._advance_time),
             "health": ("GET", self._health),
             "s3-objects": ("POST", lambda request: put_s3_object(self.handle, request)),
+            "ca-certificate": ("GET", self._ca_certificate),
         }
         entry = routes.get(name.strip("/"))
         if entry is None:
@@ -117,6 +120,12 @@ class MockIotJobsApp:
 
     def _state(self, request: Request) -> HttpResponse:
         return _json_reply(200, dump_state(self.store))
+
+    def _ca_certificate(self, request: Request) -> HttpResponse:
+        pem = self.handle.ca_certificate_pem(
+            account_id=request.args.get("accountId") or None, region=request.args.get("region") or None
+        )
+        return _json_reply(200, {"certificatePem": pem})
 
     def _health(self, request: Request) -> HttpResponse:
         return _json_reply(200, {"status": "ok"})
@@ -368,12 +377,13 @@ def run_server(args: Any) -> int:
     mqtt_ws_port = getattr(args, "mqtt_ws_port", None)
     if mqtt_ws_port is not None and mqtt_port is None:
         mqtt_port = 0  # MQTT over WebSocket comes with the MQTT listener (on a free port)
+    mqtt_tls_port = getattr(args, "mqtt_tls_port", None)
     log = sys.stdout if getattr(args, "log", False) else None
     start_mqtt: Optional[Callable[..., Any]] = None
-    if mqtt_port is not None:
+    if mqtt_port is not None or mqtt_tls_port is not None:
         start_mqtt, reason = _mqtt_starter()
         if start_mqtt is None:
-            print(f"mock_iotjobs: cannot serve --mqtt-port {mqtt_port}: {reason}", file=sys.stderr)
+            print(f"mock_iotjobs: cannot serve MQTT: {reason}", file=sys.stderr)
             return 2
     mqtt_options: Dict[str, Any] = {}
     if getattr(args, "mqtt_limit", None):
@@ -394,14 +404,20 @@ def run_server(args: Any) -> int:
     stop = threading.Event()
     previous = _install_signal_handlers(lambda *_: stop.set())
     mqtt = None
+    mqtt_tls = None
     try:
         server.start()
-        if start_mqtt is not None:
+        if start_mqtt is not None and mqtt_port is not None:
             mqtt = start_mqtt(server.store, host, mqtt_port, **mqtt_options)
             mqtt_bound = getattr(mqtt, "port", mqtt_port)
             print(f"mock_iotjobs MQTT listening on mqtt://{host}:{mqtt_bound}", flush=True)
             if getattr(mqtt, "ws_url", None):
                 print(f"mock_iotjobs MQTT over WebSocket listening on {mqtt.ws_url}", flush=True)
+        if start_mqtt is not None and mqtt_tls_port is not None:
+            tls_options = {k: v for k, v in mqtt_options.items() if k != "ws_port"}  # WebSocket stays on --mqtt-port's
+            mqtt_tls = start_mqtt(server.store, host, mqtt_tls_port, tls=True, **tls_options)
+            tls_bound = getattr(mqtt_tls, "port", mqtt_tls_port)
+            print(f"mock_iotjobs MQTT (mutual TLS) listening on mqtts://{host}:{tls_bound}", flush=True)
         print(f"mock_iotjobs listening on {server.url}", flush=True)
         while not stop.wait(0.5):
             pass
@@ -409,6 +425,8 @@ def run_server(args: Any) -> int:
         _restore_signal_handlers(previous)
         if mqtt is not None:
             mqtt.stop()
+        if mqtt_tls is not None:
+            mqtt_tls.stop()
         server.stop()
     print("mock_iotjobs stopped", flush=True)
     return 0

@@ -1,4 +1,5 @@
-"""pytest fixture ``iot_jobs_mqtt``: the jobs MQTT API of the test's mock on a real socket.
+"""pytest fixtures ``iot_jobs_mqtt`` (plain TCP) and ``iot_jobs_mqtt_tls`` (mutual TLS,
+IoT policies enforced): the MQTT API of the test's mock on a real socket.
 
 Registered by ``pytest_plugin.plugin``.  Depends on ``iot_jobs_backend``, so the
 listener serves that mock's state (its account and region): a device agent
@@ -40,4 +41,17 @@ def iot_jobs_mqtt_ws(iot_jobs_backend: "MockIotJobs") -> Iterator["MqttListener"
     from mock_iotjobs.mqtt import mqtt_listener
 
     with mqtt_listener(iot_jobs_backend, ws_port=0) as listener:
+        yield listener
+
+
+@pytest.fixture
+def iot_jobs_mqtt_tls(iot_jobs_backend: "MockIotJobs") -> Iterator["MqttListener"]:
+    """An MQTT listener over mutual TLS, as AWS IoT's Data-ATS endpoint: devices present a
+    certificate of the mock's registry (CreateKeysAndCertificate, ...), trust
+    ``.ca_pem()`` and connect to ``localhost:.port``; the IoT policies attached to the
+    certificate (and its thing's groups) decide what each may connect as, publish,
+    subscribe to and receive.  See docs/mqtt.md, "Mutual TLS and IoT policies"."""
+    from mock_iotjobs.mqtt import mqtt_listener
+
+    with mqtt_listener(iot_jobs_backend, tls=True) as listener:
         yield listener

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Iterator, NamedTuple, Optional, Tuple
 
 import pytest
 
-from .mqtt_fixtures import iot_jobs_mqtt, iot_jobs_mqtt_ws  # noqa: F401  (registers the MQTT fixtures)
+from .mqtt_fixtures import iot_jobs_mqtt, iot_jobs_mqtt_tls, iot_jobs_mqtt_ws  # noqa: F401  (registers the MQTT fixtures)
 
 if TYPE_CHECKING:
     from mock_iotjobs import MockIotJobs

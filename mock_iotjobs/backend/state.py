@@ -84,6 +84,9 @@ class Backend:
         self.role_aliases = RoleAliases(self)
         self.domain_configurations = DomainConfigurations(self)
         self.topic_rules = TopicRules(self)
+        # Bumped by every change that can alter an IoT policy decision (policies, their
+        # attachments, thing principals, things and their groups): MQTT caches by it.
+        self.auth_epoch = 0
 
     def next_seq(self) -> int:
         return next(self._seq)
@@ -93,6 +96,7 @@ class Backend:
         Refused while principals are attached to it, as AWS does."""
         self.principals.check_thing_deletable(name)
         thing = self.things.delete(name, expected_version)
+        self.auth_epoch += 1
         if thing is not None:
             self.indexing.thing_removed(name)
             self.groups.forget_thing(name)
@@ -103,6 +107,7 @@ class Backend:
     def on_group_membership(self, group_name: str, thing_name: str, added: bool) -> None:
         """Called by thing groups: CONTINUOUS jobs follow their groups' members."""
         self.jobs.on_group_membership(group_name, thing_name, added)
+        self.auth_epoch += 1
         self.indexing.thing_changed(thing_name)
 
     def on_shadow_changed(self, thing_name: str) -> None:
@@ -111,6 +116,7 @@ class Backend:
 
     def on_thing_changed(self, thing_name: str) -> None:
         """Called by the registry when a thing is created or updated: fleet indexing follows."""
+        self.auth_epoch += 1
         self.indexing.thing_changed(thing_name)
 
     def snapshot(self) -> Dict[str, Any]:

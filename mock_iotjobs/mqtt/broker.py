@@ -26,13 +26,16 @@ import asyncio
 import contextlib
 import json
 import logging
+import weakref
 from typing import Any, Dict, List, Optional, Tuple
 
 from ..backend.shadows import requests as shadow_requests
 from ..backend.shadows.connections import ClientRecord
 from ..backend.shadows.requests import shadow_request
+from ..backend.state import Backend
 from ..protocol.errors import ServiceError
 from . import codec, commands
+from .authorization import CONNECT, PUBLISH, RECEIVE, SUBSCRIBE, ConnectionPolicy
 from .codec import MQTT_5
 from .connection import Connection, Subscription
 from .index import SubscriptionIndex
@@ -58,6 +61,9 @@ class Broker:
         self.sessions = SessionStore(self.index, lambda: self.service.backend().now(), self.limits)
         self.retained: Dict[str, Tuple[bytes, int]] = {}
         self.retained_bytes = 0
+        # Connections of the mutual-TLS listener: their IoT policy decisions.  Others
+        # follow the plain listener's rule (topics.may_publish / may_subscribe).
+        self.policies: "weakref.WeakKeyDictionary[Connection, ConnectionPolicy]" = weakref.WeakKeyDictionary()
 
     # --- connections -------------------------------------------------------------
     def register(self, connection: Connection) -> None:
@@ -113,6 +119,54 @@ class Broker:
                 reason = None if connected else "CLIENT_INITIATED_DISCONNECT"
                 backend.indexing.set_connectivity(client_id, connected, reason, client_id)
 
+    # --- IoT policies (mutual TLS) -------------------------------------------------------
+    def authenticate(self, connection: Connection, principal: str) -> None:
+        """``connection`` came in over mutual TLS with the certificate ``principal`` (its ARN):
+        from now on IoT policies decide what it may do."""
+        self.policies[connection] = ConnectionPolicy(self.service, principal)
+
+    def may_connect(self, connection: Connection) -> bool:
+        """``iot:Connect`` on ``client/<client id>`` (always true on the plain listener)."""
+        policy = self.policies.get(connection)
+        if policy is None:
+            return True
+        policy.client_id = connection.client_id
+        return policy.allows(CONNECT, connection.client_id)
+
+    def may_publish(self, connection: Connection, topic: str) -> bool:
+        policy = self.policies.get(connection)
+        if policy is None:
+            return may_publish(connection.client_id, topic)
+        return policy.allows(PUBLISH, topic)
+
+    def may_subscribe(self, connection: Connection, topic_filter: str) -> bool:
+        policy = self.policies.get(connection)
+        if policy is None:
+            return may_subscribe(connection.client_id, topic_filter)
+        return policy.allows(SUBSCRIBE, topic_filter)
+
+    def may_receive(self, connection: Any, topic: str) -> bool:
+        """``iot:Receive`` on ``topic/<topic>``, checked for every message delivered (a stored
+        session of an offline client keeps its messages; they are checked at its resume)."""
+        policy = self.policies.get(connection) if isinstance(connection, Connection) else None
+        return policy is None or policy.allows(RECEIVE, topic)
+
+    def drop_inactive_certificates(self) -> None:
+        """Close the TLS connections whose certificate is no longer ACTIVE (UpdateCertificate:
+        "AWS IoT disconnects all devices that used that certificate to connect")."""
+        if not self.policies:
+            return
+        backend = self.service.backend()
+        with backend.lock:
+            gone = [
+                connection
+                for connection, policy in list(self.policies.items())
+                if not connection.closed and not _active(backend, policy.principal)
+            ]
+        for connection in gone:
+            log.info("disconnecting %s: its certificate is no longer ACTIVE", connection.client_id)
+            connection.close(codec.NOT_AUTHORIZED)
+
     def close_all(self) -> None:
         for connection in list(self.connections.values()):
             connection.close(codec.SERVER_SHUTTING_DOWN)
@@ -138,7 +192,7 @@ class Broker:
                 code = codec.TOPIC_FILTER_INVALID if v5 else _SUBACK_FAILURE_311
             elif topic_filter.startswith("$share/"):
                 code = codec.SHARED_NOT_SUPPORTED if v5 else _SUBACK_FAILURE_311
-            elif not may_subscribe(connection.client_id, topic_filter):
+            elif not self.may_subscribe(connection, topic_filter):
                 log.info("%s may not subscribe to %s", connection.client_id, topic_filter)
                 code = codec.NOT_AUTHORIZED if v5 else _SUBACK_FAILURE_311
             elif position >= limits.max_filters_per_subscribe or (
@@ -174,16 +228,23 @@ class Broker:
                 message = self.retained.get(topic_filter)
                 found = [] if message is None else [(topic_filter, message)]
             for topic, (payload, qos) in found:
+                if not self.may_receive(connection, topic):
+                    continue
                 connection.deliver(topic, payload, min(qos, code), retain=True)
 
     # --- publishing ----------------------------------------------------------------
     def publish(self, connection: Connection, packet: codec.Publish) -> None:
         """A PUBLISH from a client (topic already checked to be a valid name)."""
         topic = packet.topic
+        if connection in self.policies and not self.may_publish(connection, topic):
+            # The policy decides, on every topic: jobs, shadow and commands answer only
+            # a publish it allows.
+            self._refuse(connection, packet, codec.NOT_AUTHORIZED)
+            return
         if commands.is_commands_topic(topic):
             commands.publish(self, connection, packet)
             return
-        if not may_publish(connection.client_id, topic):
+        if not self.may_publish(connection, topic):
             log.info("%s may not publish to %s", connection.client_id, topic)
             self._refuse(connection, packet, codec.NOT_AUTHORIZED)
             return
@@ -209,6 +270,8 @@ class Broker:
             if codec.CORRELATION_DATA in packet.properties:
                 props = {codec.CORRELATION_DATA: packet.properties[codec.CORRELATION_DATA]}
             payload = json.dumps(body, separators=(",", ":")).encode()
+            if not self.may_receive(connection, response_topic):
+                return
             connection.deliver(response_topic, payload, packet.qos, props=props)
             return
         if topic.startswith("$"):
@@ -229,7 +292,7 @@ class Broker:
             connection.close()
 
     def publish_will(self, connection: Connection, will: codec.Will) -> None:
-        if will.topic.startswith("$") or not may_publish(connection.client_id, will.topic):
+        if will.topic.startswith("$") or not self.may_publish(connection, will.topic):
             return
         if will.retain and self._may_retain(will.topic, will.payload):
             self._retain(will.topic, will.payload, will.qos)
@@ -240,6 +303,8 @@ class Broker:
         QoS its matching subscriptions allow."""
         found = self.index.match(topic, skip=lambda c, s: s.no_local and c is sender)
         for connection, subscriptions in found.items():
+            if not self.may_receive(connection, topic):
+                continue
             best = max(subscriptions, key=lambda s: s.qos)
             connection.deliver(topic, payload, min(qos, best.qos), retain=retain and best.retain_as_published)
 
@@ -280,3 +345,8 @@ def _address(connection: Connection, which: str) -> Tuple[str, int]:
     writer = getattr(connection, "writer", None)
     info = writer.get_extra_info(which) if writer is not None else None
     return (str(info[0]), int(info[1])) if info else ("127.0.0.1", 0)
+
+
+def _active(backend: "Backend", principal: str) -> bool:
+    cert = backend.certificates.find_by_arn(principal)
+    return cert is not None and cert.status == "ACTIVE"

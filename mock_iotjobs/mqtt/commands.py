@@ -70,7 +70,7 @@ def parse(topic: str) -> Optional[CommandsTopic]:
 def publish(broker: "Broker", connection: "Connection", packet: codec.Publish) -> None:
     """A client's PUBLISH on a ``$aws/commands/`` topic."""
     topic = parse(packet.topic)
-    if topic is None or topic.device_id != connection.client_id:
+    if topic is None or topic.device_id != connection.client_id:  # its own device only, policy or not
         log.info("%s may not publish to %s", connection.client_id, packet.topic)
         if connection.version == MQTT_5:
             if packet.packet_id is not None:
@@ -94,7 +94,8 @@ def publish(broker: "Broker", connection: "Connection", packet: codec.Publish) -
     props = None
     if codec.CORRELATION_DATA in packet.properties:
         props = {codec.CORRELATION_DATA: packet.properties[codec.CORRELATION_DATA]}
-    connection.deliver(reply, data, packet.qos, props=props)
+    if broker.may_receive(connection, reply):
+        connection.deliver(reply, data, packet.qos, props=props)
 
 
 def _report(

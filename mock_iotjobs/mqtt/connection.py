@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("mock_iotjobs.mqtt")
 
 CONNECT_TIMEOUT = 10.0
+# MQTT 3.1.1 CONNACK return code 5: "Connection Refused, not authorized".
+CONNACK_311_NOT_AUTHORIZED = 0x05
 # Closing flushes what the socket has not taken yet; past this much, the client is
 # not reading, so the connection is aborted instead (its buffer freed at once).
 _FLUSH_ON_CLOSE = 256 * 1024
@@ -306,6 +308,10 @@ class Connection:
         self._max_outgoing = connect.properties.get(codec.MAXIMUM_PACKET_SIZE, self._max_outgoing)
         self._inflight_limit = min(limits.max_inflight, connect.properties.get(codec.RECEIVE_MAXIMUM, 0xFFFF))
         self.session_expiry = self._session_expiry(connect, props)
+        if not self.broker.may_connect(self):  # iot:Connect (mutual TLS only)
+            self._will = None  # a refused connection has no will
+            self._refuse(CONNACK_311_NOT_AUTHORIZED, codec.NOT_AUTHORIZED)
+            return False
         self.broker.register(self)  # a connection taken over parks its session first
         stored = None
         if connect.clean_start:
@@ -316,7 +322,8 @@ class Connection:
         if stored is not None:
             # AWS sends stored messages at up to 10 a second; the mock sends them at once.
             for topic, payload, retain, message_props in stored:
-                self.deliver(topic, payload, 1, retain, message_props)
+                if self.broker.may_receive(self, topic):  # iot:Receive (mutual TLS only)
+                    self.deliver(topic, payload, 1, retain, message_props)
         return True
 
     def _session_expiry(self, connect: codec.Connect, props: codec.Properties) -> float:

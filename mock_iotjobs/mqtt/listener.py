@@ -35,19 +35,27 @@ from ..backend.state import DEFAULT_REGION, Backend, BackendStore, default_accou
 from ..handle import MockIotJobs
 from . import websocket
 from .broker import Broker
-from .connection import Connection
+from .connection import CONNECT_TIMEOUT, Connection
 from .limits import MqttLimits
 from .service import JobsService
+from .tls import TlsAuthenticator, server_names
 
 log = logging.getLogger("mock_iotjobs.mqtt")
 
 _START_TIMEOUT = 10.0
+# How soon a TLS client whose certificate was deactivated or revoked is disconnected
+# (AWS: "within a few minutes").
+_CERTIFICATE_WATCH_SECONDS = 0.25
 
 
 class MqttListener:
     """An MQTT listener on ``host:port`` (port 0: a free port, see ``.port``) serving
     the jobs topics of one backend of ``store``.  ``start()`` / ``stop()``, or use it
-    as a context manager.  ``limits``: the bounds (AWS IoT's quotas by default)."""
+    as a context manager.  ``limits``: the bounds (AWS IoT's quotas by default).
+
+    ``tls=True``: mutual TLS as AWS IoT's Data-ATS endpoint (see ``tls.py``): clients
+    present a certificate of the registry, trust ``ca_pem()``, connect to ``localhost``
+    (or ``endpoint`` resolved to this host), and IoT policies decide what they may do."""
 
     def __init__(
         self,
@@ -60,6 +68,7 @@ class MqttListener:
         limits: Optional[MqttLimits] = None,
         ws_port: Optional[int] = None,
         ws_ssl: Optional[ssl.SSLContext] = None,
+        tls: bool = False,
     ) -> None:
         self.store = store
         self.limits = limits or MqttLimits()
@@ -68,6 +77,8 @@ class MqttListener:
         self.region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
         self.service = JobsService(store, self.account_id, self.region)
         self._broker = Broker(self.service, self.limits)
+        self.tls = tls
+        self._tls = TlsAuthenticator(self.service, server_names(self.account_id, self.region, host)) if tls else None
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self._socket = socket.create_server((host, port), family=family)
         self.port: int = self._socket.getsockname()[1]
@@ -119,7 +130,20 @@ class MqttListener:
     @property
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"mqtt://{host}:{self.port}"
+        return f"{'mqtts' if self.tls else 'mqtt'}://{host}:{self.port}"
+
+    @property
+    def endpoint(self) -> str:
+        """The account's ``iot:Data-ATS`` address (DescribeEndpoint's answer), one of the
+        names the TLS server certificate holds."""
+        return server_names(self.account_id, self.region, self.host)[0]
+
+    def ca_pem(self) -> str:
+        """The PEM of the CA a TLS client must trust (the account's mock CA, which also
+        signs CreateKeysAndCertificate's certificates)."""
+        backend = self.backend()
+        with backend.lock:
+            return backend.certificates.mock_ca.pem
 
     @property
     def ws_url(self) -> Optional[str]:
@@ -207,6 +231,8 @@ class MqttListener:
             ready.set()
             return
         ready.set()
+        if self._tls is not None:
+            self._loop.call_soon(self._watch_certificates, None)
         try:
             self._loop.run_forever()
         finally:
@@ -242,12 +268,55 @@ class MqttListener:
                     return
                 # The framed streams offer the StreamReader/StreamWriter calls Connection makes.
                 reader, writer = cast(asyncio.StreamReader, streams[0]), cast(asyncio.StreamWriter, streams[1])
-            await Connection(self._broker, reader, writer).run()
+            principal = None
+            if self._tls is not None and not over_websocket:
+                writer, principal = await self._handshake(reader, writer)
+                if principal is None:
+                    return
+            connection = Connection(self._broker, reader, writer)
+            if principal is not None:
+                self._broker.authenticate(connection, principal)
+            await connection.run()
         except asyncio.CancelledError:
             pass  # stopping; asyncio's stream callback would report a cancelled task as an error
         finally:
             if task is not None:
                 self._tasks.discard(task)
+
+    async def _handshake(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> "tuple[asyncio.StreamWriter, Optional[str]]":
+        """Mutual TLS on the accepted socket: the writer over TLS and the certificate's
+        ARN, or None (the connection is closed)."""
+        assert self._tls is not None
+        context = self._tls.context()
+        try:
+            if hasattr(writer, "start_tls"):  # Python 3.11+
+                await writer.start_tls(context, ssl_handshake_timeout=CONNECT_TIMEOUT)
+            else:
+                loop = asyncio.get_running_loop()
+                protocol = writer.transport.get_protocol()
+                transport = await loop.start_tls(
+                    writer.transport, protocol, context, server_side=True, ssl_handshake_timeout=CONNECT_TIMEOUT
+                )
+                writer = asyncio.StreamWriter(transport, protocol, reader, loop)  # type: ignore[arg-type]
+        except (ssl.SSLError, ConnectionError, OSError, asyncio.TimeoutError) as error:
+            log.info("TLS handshake failed: %s", error)
+            writer.transport.abort()
+            return writer, None
+        principal = self._tls.principal(writer.get_extra_info("ssl_object"))
+        if principal is None:
+            writer.close()
+        return writer, principal
+
+    def _watch_certificates(self, seen: Optional["tuple[int, int]"]) -> None:
+        """Every quarter second (on the loop): when anything the authorization depends on
+        changed, drop the connections whose certificate left ACTIVE."""
+        backend = self.service.backend()
+        epoch = (id(backend), backend.auth_epoch)
+        if epoch != seen:
+            self._broker.drop_inactive_certificates()
+        self._loop.call_later(_CERTIFICATE_WATCH_SECONDS, self._watch_certificates, epoch)
 
     def _shutdown(self) -> None:
         if self._server is not None:
@@ -354,10 +423,14 @@ def start_listener(
     region: Optional[str] = None,
     limits: Optional[MqttLimits] = None,
     ws_port: Optional[int] = None,
+    tls: bool = False,
 ) -> MqttListener:
     """Start serving the jobs MQTT topics of ``store`` on ``host:port`` (server mode's hook),
-    and over WebSocket on ``ws_port`` if given."""
-    return MqttListener(store, host, port, account_id=account_id, region=region, limits=limits, ws_port=ws_port).start()
+    and over WebSocket on ``ws_port`` if given (``tls=True``: mutual TLS with IoT
+    policies on ``port``, ``serve --mqtt-tls-port``)."""
+    return MqttListener(
+        store, host, port, account_id=account_id, region=region, limits=limits, ws_port=ws_port, tls=tls
+    ).start()
 
 
 @contextlib.contextmanager
@@ -371,11 +444,13 @@ def mqtt_listener(
     limits: Optional[MqttLimits] = None,
     ws_port: Optional[int] = None,
     ws_ssl: Optional[ssl.SSLContext] = None,
+    tls: bool = False,
 ) -> Iterator[MqttListener]:
     """``with mqtt_listener(m) as mqtt:`` the jobs MQTT topics of the mock ``m`` (the handle
     of ``with mock_iotjobs() as m``, or a ``BackendStore``) on ``127.0.0.1:mqtt.port``,
     in the handle's default account and region, until the block ends.  ``ws_port``: also
-    MQTT over WebSocket on that port (0: a free one, see ``.ws_port``), TLS with ``ws_ssl``."""
+    MQTT over WebSocket on that port (0: a free one, see ``.ws_port``), TLS with ``ws_ssl``.
+    ``tls=True``: ``port`` speaks mutual TLS, IoT policies enforced."""
     if isinstance(target, MockIotJobs):
         store: BackendStore = target._store
         account_id = account_id or target.default_account_id
@@ -383,6 +458,7 @@ def mqtt_listener(
     else:
         store = target
     with MqttListener(
-        store, host, port, account_id=account_id, region=region, limits=limits, ws_port=ws_port, ws_ssl=ws_ssl
+        store, host, port, account_id=account_id, region=region, limits=limits, ws_port=ws_port, ws_ssl=ws_ssl,
+        tls=tls,
     ) as listener:
         yield listener

@@ -147,3 +147,16 @@ def test_errors(fleet: Any) -> None:
         with pytest.raises(ClientError) as caught:
             fleet.test_authorization(authInfos=info, **params)
         assert caught.value.response["Error"]["Code"] == code
+
+
+def test_thing_variables_resolve_only_for_a_thing_attached_to_the_principal(fleet: Any) -> None:
+    """A client id naming a thing the certificate is not attached to gets no thing variables
+    (IsAttached is false), so a ``client/${iot:Connection.Thing.ThingName}`` policy does not
+    let a certificate connect as any thing it likes."""
+    fleet.create_policy(policyName="own", policyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "iot:Connect",
+         "Resource": f"{ARN}:client/${{iot:Connection.Thing.ThingName}}"}]}))
+    cert = provision(fleet, "dev-1", policy="own")
+    fleet.create_thing(thingName="dev-2")
+    assert decision(fleet, cert, "dev-1", "CONNECT", f"{ARN}:client/dev-1") == "ALLOWED"
+    assert decision(fleet, cert, "dev-2", "CONNECT", f"{ARN}:client/dev-2") == "IMPLICIT_DENY"

@@ -42,10 +42,13 @@ def connect(port: int, client_id: str) -> mqtt.Connection:
 class JobAgent:
     """What a fleet's device firmware does, written against IotJobsClient."""
 
-    def __init__(self, port: int, thing: str, fail_jobs: tuple = ()) -> None:
+    def __init__(
+        self, port: int, thing: str, fail_jobs: tuple = (), connection: Optional[mqtt.Connection] = None
+    ) -> None:
         self.thing = thing
         self.fail_jobs = fail_jobs
-        self.connection = connect(port, thing)
+        # A connection made by the caller (e.g. over mutual TLS), else plain TCP.
+        self.connection = connection if connection is not None else connect(port, thing)
         self.jobs = iotjobs.IotJobsClient(self.connection)
         self.documents: Dict[str, str] = {}
         self.finished: List[str] = []

@@ -148,6 +148,7 @@ class Certificates:
             raise state_error(f"The certificate {cert.cert_id} is REVOKED; a revoked certificate stays revoked.")
         if cert.status != new_status:  # idempotent: the same status again changes nothing
             cert.status = new_status
+            self._backend.auth_epoch += 1  # the MQTT listener drops its connections if not ACTIVE
             cert.touch(self._backend.now())
         return cert
 

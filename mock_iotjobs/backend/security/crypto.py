@@ -20,14 +20,16 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import ipaddress
 import os
-from typing import Optional, Tuple, Union
+import time
+from typing import Dict, Optional, Tuple, Union
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 # AWS issues its device certificates with this subject, valid until the end of 2049.
 DEVICE_SUBJECT = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "AWS IoT Certificate")])
@@ -140,12 +142,20 @@ def _utc(epoch: float) -> datetime.datetime:
     return datetime.datetime.fromtimestamp(int(epoch), tz=datetime.timezone.utc)
 
 
+def _not_before(now: float) -> datetime.datetime:
+    """A day before the earlier of the mock clock and the wall clock: a test that moved
+    the mock clock ahead still gets certificates a real TLS peer (which checks validity
+    against the wall clock) takes as valid now."""
+    return _utc(min(now, time.time()) - 86400)
+
+
 class MockCA:
     """The certificate authority that signs what CreateKeysAndCertificate and
     CreateCertificateFromCsr issue in one account and region."""
 
     def __init__(self, account_id: str, region: str, now: float) -> None:
         self.key = ec.generate_private_key(ec.SECP256R1())
+        self._servers: Dict[Tuple[str, ...], Tuple[str, str]] = {}
         name = x509.Name(
             [
                 x509.NameAttribute(NameOID.COUNTRY_NAME, "US"),
@@ -162,7 +172,7 @@ class MockCA:
             .public_key(public)
             .serial_number(x509.random_serial_number())
             # A day of slack: the mock clock may be behind a TLS peer's wall clock.
-            .not_valid_before(_utc(now - 86400))
+            .not_valid_before(_not_before(now))
             .not_valid_after(NOT_AFTER)
             .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
             .add_extension(
@@ -192,7 +202,7 @@ class MockCA:
             .issuer_name(self.certificate.subject)
             .public_key(public_key)  # type: ignore[arg-type]
             .serial_number(x509.random_serial_number())
-            .not_valid_before(_utc(now))
+            .not_valid_before(_not_before(now))
             .not_valid_after(NOT_AFTER)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(
@@ -204,3 +214,42 @@ class MockCA:
             )
             .sign(self.key, hashes.SHA256())
         )
+
+    def server_identity(self, host_names: Tuple[str, ...], now: float) -> Tuple[str, str]:
+        """(certificate PEM, private key PEM) of a TLS server certificate for ``host_names``
+        (DNS names or IP addresses, the first one also its common name), signed by this
+        CA; made once per set of names."""
+        cached = self._servers.get(host_names)
+        if cached is not None:
+            return cached
+        key = ec.generate_private_key(ec.SECP256R1())
+        names: list = []
+        for name in host_names:
+            try:
+                names.append(x509.IPAddress(ipaddress.ip_address(name)))
+            except ValueError:
+                names.append(x509.DNSName(name))
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host_names[0])]))
+            .issuer_name(self.certificate.subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(_not_before(now))
+            # TLS clients refuse server certificates valid for more than ~13 months
+            # only in browsers; the SDKs take this one, valid as long as the CA.
+            .not_valid_after(NOT_AFTER)
+            .add_extension(x509.SubjectAlternativeName(names), critical=False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key()), critical=False
+            )
+            .sign(self.key, hashes.SHA256())
+        )
+        private = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ).decode()
+        identity = (to_pem(cert), private)
+        self._servers[host_names] = identity
+        return identity

@@ -60,12 +60,17 @@ class AuthContext:
         if not name.startswith("iot:Connection.Thing.") or self.thing_name is None:
             return None
         key = name[len("iot:Connection.Thing.") :]
+        if key == "IsAttached":
+            return "true" if self.is_attached else "false"
+        if not self.is_attached:
+            # "If the device certificate is not associated with the thing, this variable
+            # won't be resolved" (developer guide, thing policy examples): a client id that
+            # merely names some thing must not stand for that thing.
+            return None
         if key == "ThingName":
             return self.thing_name
         if key == "ThingTypeName":
             return self.thing_type
-        if key == "IsAttached":
-            return "true" if self.is_attached else "false"
         if key.startswith("Attributes[") and key.endswith("]"):
             return self.thing_attributes.get(key[len("Attributes[") : -1])
         return None

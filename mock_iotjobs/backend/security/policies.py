@@ -68,6 +68,7 @@ class Policies:
 
     def forget_target(self, target: str) -> None:
         """Drop every attachment to ``target`` (it was deleted)."""
+        self._backend.auth_epoch += 1
         for name in self._of_target.pop(target, {}):
             self._of_policy.get(name, {}).pop(target, None)
 
@@ -117,6 +118,7 @@ class Policies:
                 f"The policy cannot be deleted as versions other than the default version exist (name={name})",
             )
         del self.by_name[name]
+        self._backend.auth_epoch += 1
         self._of_policy.pop(name, None)
         self._backend.tags.drop(policy.arn)
 
@@ -172,6 +174,7 @@ class Policies:
         # generationId changes whenever the policy in force changes.
         seed = f"{policy.arn}:{policy.default_id}:{self._backend.next_seq()}"
         policy.generation_id = hashlib.sha256(seed.encode()).hexdigest()
+        self._backend.auth_epoch += 1
 
     # --- attachments -------------------------------------------------------------------
     def attach(self, name: str, target: str) -> None:
@@ -186,11 +189,13 @@ class Policies:
             )
         seq = self._backend.next_seq()
         self._of_target.setdefault(target, {})[name] = seq
+        self._backend.auth_epoch += 1
         self._of_policy.setdefault(name, {})[target] = seq
 
     def detach(self, name: str, target: str) -> None:
         """Detach ``name`` from ``target``; detaching what is not attached changes nothing."""
         policy_targets.kind_of(target)
+        self._backend.auth_epoch += 1
         self._of_target.get(target, {}).pop(name, None)
         self._of_policy.get(name, {}).pop(target, None)
         if not self._of_target.get(target, True):

@@ -74,15 +74,18 @@ class ThingPrincipals:
         current = holders.get(thing_name)
         if current is not None:
             current.kind = kind  # attaching again is idempotent (and may change the type)
+            self._backend.auth_epoch += 1
             return
         attachment = Attachment(thing_name, principal, kind, self._backend.next_seq())
         self.by_thing.setdefault(thing_name, {})[principal] = attachment
         self.by_principal.setdefault(principal, {})[thing_name] = attachment
+        self._backend.auth_epoch += 1
 
     def detach(self, thing_name: str, principal: str) -> None:
         self._backend.things.get(thing_name)
         self.check_principal(principal)
         # Detaching a principal that is not attached changes nothing and succeeds.
+        self._backend.auth_epoch += 1
         self.by_thing.get(thing_name, {}).pop(principal, None)
         self.by_principal.get(principal, {}).pop(thing_name, None)
         if not self.by_thing.get(thing_name, True):
