@@ -367,3 +367,30 @@ def test_a_certificate_leaving_active_disconnects_its_devices(
     finally:
         first.close()
         bystander.close()
+
+
+def test_a_stored_session_delivers_only_what_the_policy_lets_the_client_receive(
+    listener: MqttListener, iot_client: Any
+) -> None:
+    policy = open_policy(
+        allow("iot:Connect", f"{ARN}:client/*"),
+        allow("iot:Subscribe", f"{ARN}:topicfilter/telemetry/#"),
+        allow("iot:Receive", f"{ARN}:topic/telemetry/public/*"),
+    )
+    device = provision(iot_client, "keeper", policy)
+    context = client_context(listener.ca_pem(), device.cert_pem, device.key_pem)
+    first = TlsPahoDevice(listener.port, "keeper", context, clean_session=False)
+    try:
+        assert reason_value(first.subscribe("telemetry/#")[0]) == 1
+    finally:
+        first.close()
+    listener.publish("telemetry/private/a", "secret", qos=1)
+    listener.publish("telemetry/public/a", "hello", qos=1)
+    again = TlsPahoDevice(listener.port, "keeper", context, clean_session=False)
+    try:
+        assert again.wait_for("telemetry/public/a").raw == b"hello"
+        listener.publish("telemetry/public/b", "after", qos=1)
+        again.wait_for("telemetry/public/b")
+        assert [m.topic for m in again.messages] == ["telemetry/public/a", "telemetry/public/b"]
+    finally:
+        again.close()

@@ -16,6 +16,7 @@ import tempfile
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
+import paho.mqtt.client as paho
 from test_mqtt_support import V311, PahoDevice
 
 REGION_ARN = "arn:aws:iot:{region}:{account}"
@@ -79,9 +80,17 @@ def client_context(ca_pem: str, cert_pem: str, key_pem: str) -> ssl.SSLContext:
 
 class TlsPahoDevice(PahoDevice):
     def __init__(self, port: int, client_id: str, context: ssl.SSLContext, protocol: int = V311,
-                 connect: bool = True) -> None:
+                 connect: bool = True, clean_session: bool = True) -> None:
         self.context = context
         super().__init__(port, client_id, protocol, connect=False)
+        if not clean_session:  # MQTT 3.1.1 clean session 0: a client made anew, same callbacks
+            old = self.client
+            self.client = paho.Client(
+                paho.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=protocol,
+                reconnect_on_failure=False, clean_session=False,
+            )
+            for name in ("on_connect", "on_message", "on_subscribe", "on_publish", "on_disconnect"):
+                setattr(self.client, name, getattr(old, name))
         self.client.tls_set_context(context)
         if connect:
             self.connect()
