@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import socket
 import ssl
+import time
 import urllib.request
 from typing import Any
 
@@ -384,6 +385,10 @@ def test_a_stored_session_delivers_only_what_the_policy_lets_the_client_receive(
         assert reason_value(first.subscribe("telemetry/#")[0]) == 1
     finally:
         first.close()
+    deadline = time.monotonic() + 5
+    while listener.clients() and time.monotonic() < deadline:  # the session is parked
+        time.sleep(0.01)
+    assert listener.clients() == []
     listener.publish("telemetry/private/a", "secret", qos=1)
     listener.publish("telemetry/public/a", "hello", qos=1)
     again = TlsPahoDevice(listener.port, "keeper", context, clean_session=False)
