@@ -141,6 +141,9 @@ class BackendStore:
         self.fast_path = True
         # Event types the test handle enabled in every account and region (new backends too).
         self._events_everywhere: Set[str] = set()
+        # Server mode's --account / --region: whom unsigned (or non-12-digit-key) calls reach.
+        self.default_account_id: Optional[str] = None
+        self.default_region: Optional[str] = None
 
     def has_fault(self, operation: str) -> bool:
         return bool(self._faults) and operation in self._faults
