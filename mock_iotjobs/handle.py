@@ -14,8 +14,8 @@ from typing import Any, Dict, FrozenSet, List, Optional, Tuple
 
 from botocore import xform_name
 
-from .backend.events.configurations import EVENT_TYPES, check_event_types
 from .backend.clock import check_advance
+from .backend.events.configurations import EVENT_TYPES, check_event_types
 from .backend.events.notifications import Notification
 from .backend.jobs.model import Job
 from .backend.registry.things import MAX_ATTRIBUTES_WITHOUT_TYPE

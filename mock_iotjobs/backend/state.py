@@ -200,3 +200,8 @@ class BackendStore:
             self._faults.clear()
             self._events_everywhere.clear()
         self.s3_objects.clear()
+
+    def __getstate__(self) -> Dict[str, Any]:
+        # Saved state (server mode's --state-dir): a method replaced on the instance (the MQTT
+        # listener wraps ``get``) is live wiring, not state.
+        return {k: v for k, v in self.__dict__.items() if not callable(getattr(type(self), k, None))}

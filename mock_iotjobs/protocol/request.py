@@ -21,8 +21,8 @@ from botocore.model import Shape
 
 from .errors import ServiceError, invalid_request
 from .models import operation_model
-from .validation import error_code
 from .text import may_hold_surrogates, surrogate_error, surrogate_path
+from .validation import error_code
 
 _INT_BOUNDS = {"integer": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
 
