@@ -128,7 +128,8 @@ def scenario(server: Server, size: int, round_index: int) -> None:
     group = f"{prefix}-group"
     group_arn = iot.create_thing_group(thingGroupName=group)["thingGroupArn"]
     for name in names:
-        timed(times["add_thing_to_group"], lambda n=name: iot.add_thing_to_thing_group(thingGroupName=group, thingName=n))
+        add = times["add_thing_to_group"]
+        timed(add, lambda n=name: iot.add_thing_to_thing_group(thingGroupName=group, thingName=n))
     job_id = f"{prefix}-job"
     iot.create_job(jobId=job_id, targets=[group_arn], document='{"op": "bench"}')
     try:
@@ -174,7 +175,8 @@ def report(servers: List[Server], sizes: List[int], commit: str, before: Optiona
         lines.append(f"Ratios ({base.name} / other, lower is better for {base.name}), and flatness:")
         lines.append("")
         names = [s.name for s in servers[1:]]
-        lines.append("| call | N | " + " | ".join(f"{base.name}/{n}" for n in names) + f" | {base.name} N{sizes[-1]}/N{sizes[0]} |")
+        ratio_heads = " | ".join(f"{base.name}/{n}" for n in names)
+        lines.append(f"| call | N | {ratio_heads} | {base.name} N{sizes[-1]}/N{sizes[0]} |")
         lines.append("|" + "---|" * (len(names) + 3))
         for call in CALLS:
             for size in sizes:
@@ -208,7 +210,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--state-dir", action="store_true", help="also run this tree with --state-dir (save cost)")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
-    commit = git("rev-parse", "--short", "HEAD") + (" (+ uncommitted changes)" if git("status", "--porcelain", "mock_iotjobs") else "")
+    dirty = git("status", "--porcelain", "mock_iotjobs")
+    commit = git("rev-parse", "--short", "HEAD") + (" (+ uncommitted changes)" if dirty else "")
     scratch = Path(tempfile.mkdtemp(prefix="bench-server-"))
     servers = [ours("ours", REPO, [])]
     if args.before:
