@@ -507,3 +507,23 @@ def test_serve_stops_with_a_clear_message_on_a_corrupt_state_file(tmp_path: Path
     assert process.returncode == 2
     assert b"corrupt" in err and b"Traceback" not in err
     assert (tmp_path / FILE_NAME).read_bytes() == b"mock_iotjobs-state 1 0000\nbroken"
+
+
+def test_state_dump_serialises_outside_the_backend_lock(monkeypatch: pytest.MonkeyPatch) -> None:
+    import mock_iotjobs.admin as admin_module
+
+    store = BackendStore()
+    backend = store.get(ACCOUNT, REGION)
+    backend.things.create("t1", attributes={"k": "v"})
+    held: List[bool] = []
+    original = admin_module.jsonable
+
+    def spy(value: Any, depth: int = 0) -> Any:
+        if depth == 0:
+            held.append(backend.lock._is_owned())  # type: ignore[attr-defined]
+        return original(value, depth)
+
+    monkeypatch.setattr(admin_module, "jsonable", spy)
+    dumped = admin_module.dump_state(store)
+    assert dumped["backends"][0]["things"][0]["thingName"] == "t1"
+    assert held and not any(held)
