@@ -41,9 +41,11 @@ _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhos
 
 
 def is_admin_path(raw_path: str) -> bool:
-    """Whether a raw (still percent-encoded) path means an admin endpoint, in any spelling."""
-    decoded = unquote(raw_path)
-    return "_mock_iotjobs" in decoded.lower()
+    """Whether a raw (still percent-encoded) path means an admin endpoint, in any spelling
+    (``//_mock_iotjobs``, ``/%5fMOCK_iotjobs``): its first segment, decoded.  Only the exact
+    spelling is then served; the others are refused rather than routed as AWS calls."""
+    first = unquote(raw_path).lstrip("/").split("/", 1)[0]
+    return first.lower() == "_mock_iotjobs"
 
 
 @dataclasses.dataclass

@@ -19,7 +19,7 @@ from .protocol.request import parse_request
 from .protocol.response import failure, new_request_id, success
 from .protocol.routing import credential_scope, region_from_host, route, service_for
 from .protocol.validation import validate
-from .protocol.wire import MAX_BODY_BYTES, HttpRequest, HttpResponse
+from .protocol.wire import HttpRequest, HttpResponse
 
 log = logs.log
 
@@ -66,10 +66,10 @@ def execute(store: BackendStore, request: HttpRequest, known: Optional[Known] = 
             account_id, region = _account_and_region(store, authorization, request.host)
         else:
             account_id, region = known.account_id, check_region(known.region)
-        if len(request.body) > MAX_BODY_BYTES:
+        if len(request.body) > store.max_body_bytes:
             raise ServiceError(
                 "RequestEntityTooLargeException",
-                f"The request body is larger than the limit of {MAX_BODY_BYTES} bytes.",
+                f"The request body is larger than the limit of {store.max_body_bytes} bytes.",
                 status=413,
             )
         if known is None:

@@ -75,6 +75,7 @@ class MockIotJobsApp:
         self.handle = MockIotJobs(self.store)
         self.state = state
         self.limits = limits or Limits()
+        self.store.max_body_bytes = self.limits.max_body_bytes
         self.admin = Admin(self.store, self.handle, hosts, admin_token, on_change=self.save)
         self._log = log
         self._log_lock = threading.Lock()

@@ -8,6 +8,7 @@ import threading
 from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
 from ..protocol.errors import ServiceError
+from ..protocol.wire import MAX_BODY_BYTES
 from .clock import Clock
 from .commands.commands import Commands
 from .commands.executions import CommandExecutions
@@ -144,6 +145,8 @@ class BackendStore:
         # Server mode's --account / --region: whom unsigned (or non-12-digit-key) calls reach.
         self.default_account_id: Optional[str] = None
         self.default_region: Optional[str] = None
+        # The largest request body served (server mode's --max-body-bytes).
+        self.max_body_bytes = MAX_BODY_BYTES
 
     def has_fault(self, operation: str) -> bool:
         return bool(self._faults) and operation in self._faults

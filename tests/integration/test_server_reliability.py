@@ -303,6 +303,20 @@ def test_admin_endpoints_answer_only_their_exact_paths(server: ServerThread, pat
     aws_json_error(status, headers, body)
 
 
+def test_a_thing_named_like_the_admin_prefix_is_an_ordinary_thing(server: ServerThread) -> None:
+    iot = client(server.url)
+    iot.create_thing(thingName="_mock_iotjobs")
+    assert iot.describe_thing(thingName="_mock_iotjobs")["thingName"] == "_mock_iotjobs"
+
+
+def test_a_larger_body_limit_is_honoured_end_to_end() -> None:
+    with ServerThread(port=0, limits=Limits(max_body_bytes=3 * 1024 * 1024)) as running:
+        body = json.dumps({"attributePayload": {"attributes": {"a": "b"}}, "pad": "x" * (2 * 1024 * 1024)}).encode()
+        raw = b"POST /things/big HTTP/1.1\r\nHost: h\r\nContent-Length: %d\r\n\r\n" % len(body) + body
+        status, _, reply = exchange(running, raw)
+        assert status == 200, reply[:300]
+
+
 @pytest.mark.parametrize("host", ["evil.example", "evil.example:5123", "127.0.0.1.evil.example", "10.0.0.8"])
 def test_admin_refuses_a_foreign_host(server: ServerThread, host: str) -> None:
     client(server.url).create_thing(thingName="secret")
