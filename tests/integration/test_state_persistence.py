@@ -73,3 +73,14 @@ def test_saving_does_not_disturb_the_live_store(mock: MockIotJobs, iot: Any, job
     iot.create_thing(thingName="after-save")  # the locks still work
     assert mock.backend().lock.acquire(blocking=False)
     mock.backend().lock.release()
+
+
+def test_a_store_with_a_live_mqtt_listener_saves_without_it(mock: MockIotJobs, iot: Any) -> None:
+    from mock_iotjobs.mqtt import mqtt_listener
+
+    iot.create_thing(thingName="t1")
+    with mqtt_listener(mock):
+        loaded = loads(dumps(mock._store))  # the listener's hooks (sockets, loop) stay behind
+    assert "get" not in vars(loaded)
+    assert loaded.get(mock.default_account_id, mock.default_region).notifications.listeners == []
+    assert "t1" in loaded.get(mock.default_account_id, mock.default_region).things.by_name
