@@ -107,47 +107,54 @@ def clients(server: Server, account: str) -> Dict[str, Any]:
     return {"iot": session.client("iot", **common), "data": session.client("iot-jobs-data", **common)}
 
 
-def timed(bucket: List[float], call: Callable[[], Any]) -> Any:
+def timed(bucket: List[float], call: Callable[..., Any], **params: Any) -> Any:
     started = time.perf_counter()
-    result = call()
+    result = call(**params)
     bucket.append(time.perf_counter() - started)
     return result
 
 
-def scenario(server: Server, size: int, round_index: int) -> None:
+def scenario(servers: List[Server], size: int, round_index: int) -> None:
+    """The scenario on every server in lockstep: each step is run on each server in turn,
+    so a burst of load on this shared machine hits them all alike."""
     # A fresh account per (size, round): no reset endpoint is needed, state never carries over.
     account = f"{100000000000 + size * 10 + round_index}"
-    c = clients(server, account)
-    iot, data = c["iot"], c["data"]
-    times: Dict[str, List[float]] = server.timings.setdefault(size, {name: [] for name in CALLS})
+    runs = []
+    for server in servers:
+        c = clients(server, account)
+        c["iot"].list_things(maxResults=1)  # warm the connection and the models
+        times = server.timings.setdefault(size, {name: [] for name in CALLS})
+        runs.append((server, c["iot"], c["data"], times))
     prefix = f"b{round_index}"
     names = [f"{prefix}-{i:05d}" for i in range(size)]
-    iot.list_things(maxResults=1)  # warm the connection and the models
+    group, job_id = f"{prefix}-group", f"{prefix}-job"
     for name in names:
-        timed(times["create_thing"], lambda n=name: iot.create_thing(thingName=n))
-    group = f"{prefix}-group"
-    group_arn = iot.create_thing_group(thingGroupName=group)["thingGroupArn"]
+        for _, iot, _, times in runs:
+            timed(times["create_thing"], iot.create_thing, thingName=name)
+    arns = [iot.create_thing_group(thingGroupName=group)["thingGroupArn"] for _, iot, _, _ in runs]
     for name in names:
-        add = times["add_thing_to_group"]
-        timed(add, lambda n=name: iot.add_thing_to_thing_group(thingGroupName=group, thingName=n))
-    job_id = f"{prefix}-job"
-    iot.create_job(jobId=job_id, targets=[group_arn], document='{"op": "bench"}')
-    try:
-        for name in names:
-            started = timed(times["start_next"], lambda n=name: data.start_next_pending_job_execution(thingName=n))
-            if "execution" not in started:
+        for _, iot, _, times in runs:
+            timed(times["add_thing_to_group"], iot.add_thing_to_thing_group, thingGroupName=group, thingName=name)
+    for (_, iot, _, _), arn in zip(runs, arns):
+        iot.create_job(jobId=job_id, targets=[arn], document='{"op": "bench"}')
+    device = {server.name: True for server in servers}
+    for name in names:
+        for server, _, data, times in runs:
+            if not device[server.name]:
                 continue
-            timed(
-                times["update_job_execution"],
-                lambda n=name: data.update_job_execution(thingName=n, jobId=job_id, status="SUCCEEDED"),
-            )
-    except ClientError as error:  # an emulator without the device plane
-        code = error.response["Error"]["Code"]
-        server.failure = f"device plane unavailable ({code})"
-        times["start_next"].clear()
-        times["update_job_execution"].clear()
+            try:
+                started = timed(times["start_next"], data.start_next_pending_job_execution, thingName=name)
+                if "execution" in started:
+                    update = data.update_job_execution
+                    timed(times["update_job_execution"], update, thingName=name, jobId=job_id, status="SUCCEEDED")
+            except ClientError as error:  # an emulator without the device plane
+                server.failure = f"device plane unavailable ({error.response['Error']['Code']})"
+                device[server.name] = False
+                times["start_next"].clear()
+                times["update_job_execution"].clear()
     for _ in range(50):
-        timed(times["describe_job"], lambda: iot.describe_job(jobId=job_id))
+        for _, iot, _, times in runs:
+            timed(times["describe_job"], iot.describe_job, jobId=job_id)
 
 
 def median_ms(values: List[float]) -> Optional[float]:
@@ -232,12 +239,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         for server in servers:
             server.start()
-        # Interleaved: each round runs every server in turn, so load drift hits all alike.
         for round_index in range(args.repeat):
             for size in sizes:
-                for server in servers:
-                    scenario(server, size, round_index)
-                    print(f"  done: {server.name} N={size} round {round_index + 1}", file=sys.stderr)
+                scenario(servers, size, round_index)
+                print(f"  done: N={size} round {round_index + 1}", file=sys.stderr)
     finally:
         for server in servers:
             server.stop()
