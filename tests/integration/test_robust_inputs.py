@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import ClientFactory
 
 from mock_iotjobs import mock_iotjobs
 from mock_iotjobs.handle import MockIotJobs
@@ -106,7 +105,7 @@ def test_surrogate_in_the_device_plane(jobs_data: Any) -> None:
 # --- regions --------------------------------------------------------------------------
 @pytest.mark.parametrize("region", ["xxxxxxxxxx", "x" * 60, "us-east", "useast1", "US-EAST-1"])
 def test_a_region_that_does_not_exist_is_refused_and_creates_nothing(
-    mock: MockIotJobs, make_client: ClientFactory, region: str
+    mock: MockIotJobs, make_client: Any, region: str
 ) -> None:
     iot = make_client("iot", region=region, endpoint_url="https://iot.us-east-1.amazonaws.com")
     with pytest.raises(ClientError) as info:
@@ -117,7 +116,7 @@ def test_a_region_that_does_not_exist_is_refused_and_creates_nothing(
 
 
 @pytest.mark.parametrize("region", ["eu-west-1", "us-gov-west-1", "ap-southeast-7", "eusc-de-east-1", "xx-future-9"])
-def test_real_and_future_shaped_regions_are_served(mock: MockIotJobs, make_client: ClientFactory, region: str) -> None:
+def test_real_and_future_shaped_regions_are_served(mock: MockIotJobs, make_client: Any, region: str) -> None:
     iot = make_client("iot", region=region, endpoint_url="https://iot.us-east-1.amazonaws.com")
     arn = iot.create_thing(thingName="t1")["thingArn"]
     assert f":iot:{region}:" in arn
