@@ -203,6 +203,41 @@ def report(servers: List[Server], sizes: List[int], commit: str, before: Optiona
     return "\n".join(lines)
 
 
+# --- the floor: the least any HTTP server can cost a boto3 call ------------------------------
+_CANNED_BODY = b'{"execution":{"jobId":"job"},"thingGroupArn":"arn:aws:iot:us-east-1:123456789012:thinggroup/g"}'
+_CANNED = (
+    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nx-amzn-RequestId: 0\r\n"
+    b"Content-Length: %d\r\n\r\n%s" % (len(_CANNED_BODY), _CANNED_BODY)
+)
+
+
+def floor_server(port: int) -> None:
+    """One asyncio thread answering every request with the same small JSON, kept alive:
+    what remains of a call here is boto3 itself plus loopback TCP."""
+    import asyncio
+
+    async def serve(reader: "asyncio.StreamReader", writer: "asyncio.StreamWriter") -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":", 1)[1])
+                if length:
+                    await reader.readexactly(length)
+                writer.write(_CANNED)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()
+
+    async def main() -> None:
+        server = await asyncio.start_server(serve, "127.0.0.1", port)
+        async with server:
+            await server.serve_forever()
+
+    asyncio.run(main())
+
+
 def git(*args: str) -> str:
     return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, check=True).stdout.strip()
 
@@ -215,7 +250,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--ministack", help="path of a ministack executable (its own virtualenv)")
     parser.add_argument("--moto", action="store_true", help="also run moto.server (needs moto[server])")
     parser.add_argument("--state-dir", action="store_true", help="also run this tree with --state-dir (save cost)")
+    parser.add_argument("--floor", action="store_true", help="also run a canned-answer server: boto3's own floor")
+    parser.add_argument("--floor-server", type=int, help=argparse.SUPPRESS)  # internal: be that server
     args = parser.parse_args(argv)
+    if args.floor_server:
+        floor_server(args.floor_server)
+        return 0
     sizes = [int(s) for s in args.sizes.split(",")]
     dirty = git("status", "--porcelain", "mock_iotjobs")
     commit = git("rev-parse", "--short", "HEAD") + (" (+ uncommitted changes)" if dirty else "")
@@ -233,6 +273,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         port = free_port()
         env = dict(os.environ, GATEWAY_PORT=str(port), BIND_HOST="127.0.0.1", LOG_LEVEL="ERROR")
         servers.append(Server("ministack", [args.ministack], env, port, cwd=str(scratch)))
+    if args.floor:
+        port = free_port()
+        command = [sys.executable, str(Path(__file__).resolve()), "--floor-server", str(port)]
+        servers.append(Server("floor", command, dict(os.environ), port))
     if args.moto:
         port = free_port()
         servers.append(Server("moto", [sys.executable, "-m", "moto.server", "-p", str(port)], dict(os.environ), port))
