@@ -140,3 +140,10 @@ def test_deeply_nested_request_body_is_a_400(mock: MockIotJobs) -> None:
     assert reply.status == 400
     assert reply.headers["x-amzn-ErrorType"] == "InvalidRequestException"
     assert "nested too deeply" in json.loads(reply.body)["message"]
+
+
+def test_surrogate_in_a_uri_member_uses_the_operations_own_validation_error(iot: Any) -> None:
+    # The commands API declares ValidationException, not InvalidRequestException.
+    with pytest.raises(ClientError) as info:
+        iot.get_command(commandId=LONE)
+    assert _error(info) == ("ValidationException", 400)

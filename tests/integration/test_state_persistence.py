@@ -36,6 +36,7 @@ def _build(mock: MockIotJobs, iot: Any, jobs_data: Any) -> None:
         jobId="scheduled",
         targets=[group_arn],
         document="{}",
+        targetSelection="CONTINUOUS",  # maintenance windows need it
         schedulingConfig={
             "startTime": start.strftime("%Y-%m-%dT%H:%M"),
             "maintenanceWindows": [{"startTime": "cron(0 2 * * ? *)", "durationInMinutes": 60}],
