@@ -72,6 +72,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     serve.add_argument(
         "--admin-token", default=None, help="require 'Authorization: Bearer TOKEN' on the admin endpoints"
     )
+    serve.add_argument(
+        "--allow-host",
+        action="append",
+        default=None,
+        metavar="NAME",
+        help="a Host name the admin endpoints also answer (besides loopback and --host); repeatable",
+    )
     serve.add_argument("--max-body-bytes", type=_positive, default=limits.max_body_bytes, help="largest request body")
     serve.add_argument(
         "--idle-timeout", type=_positive, default=limits.idle_timeout, help="close connections idle this many seconds"

@@ -223,9 +223,13 @@ class ServerThread:
         limits: Optional[Limits] = None,
         admin_token: Optional[str] = None,
         state: Optional[StateDir] = None,
+        allowed_hosts: Iterable[str] = (),
     ) -> None:
         self.host = host
+        # The admin endpoints answer loopback names, the address listened on, and allowed_hosts
+        # (e.g. a docker-compose service name): never any Host (DNS rebinding).
         hosts: List[str] = [host] if host not in ("0.0.0.0", "::", "") else []
+        hosts.extend(allowed_hosts)
         self.app = make_app(store, log, hosts=hosts, admin_token=admin_token, state=state, limits=limits)
         self.store = self.app.store
         self._server = WaitressServer(self.app, host, port, self.app.limits)
@@ -350,7 +354,10 @@ def run_server(args: Any) -> int:
     store.default_account_id, store.default_region = account, region
     try:
         token = getattr(args, "admin_token", None)
-        server = ServerThread(host, port, store, log, limits=limits_from(args), admin_token=token, state=state)
+        allowed = getattr(args, "allow_host", None) or ()
+        server = ServerThread(
+            host, port, store, log, limits=limits_from(args), admin_token=token, state=state, allowed_hosts=allowed
+        )
     except OSError as error:
         print(f"mock_iotjobs: cannot listen on {host}:{port}: {error}", file=sys.stderr)
         return 1

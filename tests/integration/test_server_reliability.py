@@ -332,6 +332,12 @@ def test_admin_answers_loopback_hosts(server: ServerThread, host: str) -> None:
     assert admin(server, "state", headers={"Host": host})[0] == 200
 
 
+def test_admin_answers_an_allowed_host_too() -> None:
+    with ServerThread(port=0, allowed_hosts=["mock-iot"]) as running:
+        assert admin(running, "state", headers={"Host": "mock-iot:5123"})[0] == 200
+        assert admin(running, "state", headers={"Host": "evil.example"})[0] == 403
+
+
 def test_admin_post_needs_json_content_type(server: ServerThread) -> None:
     client(server.url).create_thing(thingName="kept")
     for content_type in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", None):
