@@ -547,3 +547,39 @@ def test_state_dump_serialises_outside_the_backend_lock(monkeypatch: pytest.Monk
     dumped = admin_module.dump_state(store)
     assert dumped["backends"][0]["things"][0]["thingName"] == "t1"
     assert held and not any(held)
+
+
+def test_serve_state_dir_keeps_what_devices_did_over_mqtt(tmp_path: Path) -> None:
+    from test_mqtt_support import PahoDevice
+
+    process = _spawn("--state-dir", str(tmp_path), "--mqtt-port", "0")
+    try:
+        assert process.stdout is not None
+        mqtt_line = process.stdout.readline().decode()
+        url_line = process.stdout.readline().decode()
+        port = int(mqtt_line.strip().rsplit(":", 1)[1])
+        url = url_line.strip().rsplit(" ", 1)[1]
+        iot = client(url)
+        arn = iot.create_thing(thingName="dev1")["thingArn"]
+        iot.create_job(jobId="j1", targets=[arn], document="{}")
+        device = PahoDevice(port, "dev1")
+        try:
+            answer = device.request("$aws/things/dev1/jobs/start-next")
+            assert answer.body["execution"]["jobId"] == "j1"
+        finally:
+            device.close()
+        process.send_signal(signal.SIGKILL)  # right after the device's answer: was it saved?
+        process.wait(10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate(timeout=10)
+    again = _spawn("--state-dir", str(tmp_path))
+    try:
+        url, _ = _url(again)
+        execution = client(url).describe_job_execution(jobId="j1", thingName="dev1")["execution"]
+        assert execution["status"] == "IN_PROGRESS"
+    finally:
+        again.send_signal(signal.SIGTERM)
+        again.wait(20)
+        again.communicate(timeout=10)
