@@ -85,3 +85,20 @@ def test_a_store_with_a_live_mqtt_listener_saves_without_it(mock: MockIotJobs, i
     assert "get" not in vars(loaded)
     assert loaded.get(mock.default_account_id, mock.default_region).notifications.listeners == []
     assert "t1" in loaded.get(mock.default_account_id, mock.default_region).things.by_name
+
+
+def test_a_connected_mqtt_client_is_saved_as_disconnected(mock: MockIotJobs, iot: Any) -> None:
+    from test_mqtt_support import PahoDevice
+
+    from mock_iotjobs.mqtt import mqtt_listener
+
+    iot.create_thing(thingName="dev1")
+    with mqtt_listener(mock) as listener:
+        device = PahoDevice(listener.port, "dev1")
+        try:
+            loaded = loads(dumps(mock._store))  # the live connection's callables stay behind
+        finally:
+            device.close()
+    record = loaded.get(mock.default_account_id, mock.default_region).connections.by_client["dev1"]
+    assert not record.connected and record.send is None
+    assert record.disconnect_reason == "SERVER_INITIATED_DISCONNECT"
