@@ -14,6 +14,7 @@ from . import handlers, logs  # noqa: F401  (registers every operation)
 from .backend.state import DEFAULT_REGION, BackendStore, default_account_id
 from .handlers.base import HANDLERS, Context
 from .protocol.errors import NotImplementedOperation, ServiceError
+from .protocol.regions import check_region
 from .protocol.request import parse_request
 from .protocol.response import failure, new_request_id, success
 from .protocol.routing import credential_scope, region_from_host, route, service_for
@@ -60,6 +61,17 @@ def execute(store: BackendStore, request: HttpRequest, known: Optional[Known] = 
     service = known.service if known is not None else service_for(authorization, request.host)
     operation = ""
     try:
+        # Authentication comes first at AWS: a scope naming no real region is refused as such.
+        if known is None:
+            account_id, region = _account_and_region(store, authorization, request.host)
+        else:
+            account_id, region = known.account_id, check_region(known.region)
+        if len(request.body) > store.max_body_bytes:
+            raise ServiceError(
+                "RequestEntityTooLargeException",
+                f"The request body is larger than the limit of {store.max_body_bytes} bytes.",
+                status=413,
+            )
         if known is None:
             operation, labels = route(service, request.method, request.path)
         else:
@@ -70,10 +82,6 @@ def execute(store: BackendStore, request: HttpRequest, known: Optional[Known] = 
         if handler is None:
             logs.unimplemented(service, operation)
             raise NotImplementedOperation(service, operation)
-        if known is None:
-            account_id, region = _account_and_region(authorization, request.host)
-        else:
-            account_id, region = known.account_id, known.region
         store.raise_injected_fault(operation)
         backend = store.get(account_id, region)
         context = Context(backend, store, service, operation, request_id, request.host)
@@ -108,12 +116,13 @@ def log_served(outcome: Outcome, status: int) -> None:
         logs.request_served(outcome.service, outcome.operation, status, code)
 
 
-def _account_and_region(authorization: str, host: str) -> "tuple[str, str]":
+def _account_and_region(store: BackendStore, authorization: str, host: str) -> "tuple[str, str]":
     scope = credential_scope(authorization) if authorization else None
-    account = default_account_id()
+    account = store.default_account_id or default_account_id()
     region = None
     if scope is not None:
         if _ACCOUNT_KEY.fullmatch(scope[0]):
             account = scope[0]
         region = scope[2]
-    return account, region or region_from_host(host) or DEFAULT_REGION
+    region = region or region_from_host(host) or store.default_region or DEFAULT_REGION
+    return account, check_region(region)

@@ -42,7 +42,12 @@ from .backend.state import DEFAULT_REGION, default_account_id
 from .dispatch import Known, Outcome, execute, log_served, respond
 from .interception import ASYNC_CALL, RawBody, async_response, current_store
 from .protocol.parsed import direct_plan
+from .protocol.response import failure, new_request_id
+from .protocol.text import surrogate_error, surrogate_path
+from .protocol.validation import error_code
 from .protocol.wire import HttpRequest
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 # botocore names events by the hyphenized service id: "iot-jobs-data-plane", not "iot-jobs-data".
 _EVENT_SERVICES = ("iot", "iot-jobs-data-plane", "iot-data-plane")
@@ -231,7 +236,17 @@ def _before_call(
     is_async = events is not None and _is_async_emitter(getattr(events, "_emitter", events).__class__)
     ASYNC_CALL.set(is_async)
     store = current_store()
-    if store is None or not store.fast_path:
+    if store is None:
+        return None
+    refused = (context or {}).get(_REFUSED)
+    if refused is not None:  # see _before_parameter_build: answered here on either path
+        service = model.service_model.service_name
+        refusal = surrogate_error(refused)
+        refusal.code = error_code(service, model.name)  # ValidationException for the commands API
+        wire = failure(service, refusal, new_request_id())
+        http = _http_response(params["url"], wire.status, wire.headers, RawBody(wire.body), is_async)
+        return http, _parse_bytes(_response_dict(http, wire.body, model), model, {})
+    if not store.fast_path:
         return None
     if store.has_fault(model.name):
         return None  # let botocore's retry loop see the injected error
@@ -281,6 +296,52 @@ def _compare_with_parser(answer: Answer, model: OperationModel) -> None:
     if parsed != expected or repr(parsed) != repr(expected):
         raise AssertionError(f"direct parse of {model.name} differs:\n{parsed!r}\n!=\n{expected!r}")
 
+
+# --- lone surrogates in URI, query and header members ------------------------------
+# botocore percent-encodes those as UTF-8 itself and would raise a raw UnicodeEncodeError
+# before any hook sees the request.  Body members arrive as JSON escapes and are refused by
+# the parser; these are found here, swapped for a harmless stand-in so serialising works,
+# and answered at before-call with the same AWS-shaped validation error.
+_REFUSED = "mock_iotjobs_refused_member"
+
+
+@functools.lru_cache(maxsize=None)
+def _outside_body(model: OperationModel) -> Tuple[str, ...]:
+    shape = model.input_shape
+    if shape is None:
+        return ()
+    return tuple(
+        name
+        for name, member in shape.members.items()
+        if member.serialization.get("location") in ("uri", "querystring", "header", "headers")
+    )
+
+
+def _before_parameter_build(
+    params: Dict[str, Any], model: OperationModel, context: Optional[Dict[str, Any]] = None, **_: Any
+) -> None:
+    if current_store() is None or context is None:
+        return
+    for name in _outside_body(model):
+        value = params.get(name)
+        if value is not None and not isinstance(value, (int, float)) and surrogate_path(value) is not None:
+            context[_REFUSED] = name
+            params[name] = _stand_in(value)
+            return
+
+
+def _stand_in(value: Any) -> Any:
+    if isinstance(value, str):
+        return _SURROGATES.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_stand_in(item) for item in value]
+    if isinstance(value, dict):
+        return {_stand_in(k): _stand_in(v) for k, v in value.items()}
+    return value
+
+
+for _service in _EVENT_SERVICES:
+    botocore.handlers.BUILTIN_HANDLERS.append((f"before-parameter-build.{_service}", _before_parameter_build))
 
 # Registered last: a Stubber a user activates on a client still answers first.
 for _service in _EVENT_SERVICES:

@@ -14,6 +14,7 @@ from typing import Any, Dict, FrozenSet, List, Optional, Tuple
 
 from botocore import xform_name
 
+from .backend.clock import check_advance
 from .backend.events.configurations import EVENT_TYPES, check_event_types
 from .backend.events.notifications import Notification
 from .backend.jobs.model import Job
@@ -85,8 +86,13 @@ class MockIotJobs(CommandsHandle):
     def advance_time(self, seconds: float = 0, minutes: float = 0, hours: float = 0) -> float:
         """Move the mock's clock forward and apply everything that falls due
         (timeouts, retries, rollout waves, scheduled starts), in every account
-        and region.  Returns the new time as epoch seconds."""
-        now = self._store.clock.advance(seconds + 60 * minutes + 3600 * hours)
+        and region.  Returns the new time as epoch seconds.
+
+        ``ValueError`` (and nothing changes) for NaN, infinities, negative
+        amounts and more than 100 years in one call."""
+        parts = (check_advance(seconds, "seconds"), check_advance(minutes, "minutes"), check_advance(hours, "hours"))
+        total = check_advance(parts[0] + 60 * parts[1] + 3600 * parts[2], "the total")
+        now = self._store.clock.advance(total)
         for backend in self._store.all().values():
             with backend.lock:
                 backend.apply_due()

@@ -7,154 +7,138 @@ shapes are identical in both modes.  Both services share one port: the SigV4
 credential scope (or a ``Host`` beginning with ``data.jobs.iot``) picks
 ``iot`` or ``iot-jobs-data``, and a 12-digit access key id picks the account.
 
-Nothing here activates the in-process botocore patches.
+The transport (``transport.py``) is waitress: keep-alive, a bounded worker
+pool, idle timeouts and a body limit, every refusal an AWS-shaped JSON error.
+Admin endpoints and their protections are in ``admin.py``; ``--state-dir``
+in ``persistence.py``.  Nothing here activates the in-process botocore patches.
 
-Admin endpoints (JSON in, JSON out) live under ``/_mock_iotjobs/``:
-
-- ``POST /_mock_iotjobs/reset``        forget every account, region and fault;
-- ``GET  /_mock_iotjobs/state``        a JSON dump of all state;
-- ``POST /_mock_iotjobs/advance-time`` ``{"seconds": .., "minutes": .., "hours": ..}``
-  moves the clock and applies everything that falls due;
-- ``GET  /_mock_iotjobs/health``       ``{"status": "ok"}`` once listening;
-- ``POST /_mock_iotjobs/s3-objects``   ``{"bucket": .., "key": .., "body": ".."}`` (or
-  ``"bodyBase64"``) puts an object a job's ``documentSource`` can name (see
-  ``MockIotJobs.put_s3_object``); answers ``{"url": ..}``;
-- ``GET  /_mock_iotjobs/ca-certificate[?accountId=..&region=..]`` answers
-  ``{"certificatePem": ..}``: the mock CA a client of ``--mqtt-tls-port`` trusts.
-
-``--mqtt-port`` is served by ``mock_iotjobs.mqtt`` when that module exists; it
-must provide ``start_listener(store, host, port)`` returning an object with
-``stop()`` (and, if it can, the bound ``port``).
+``--mqtt-port`` is served by ``mock_iotjobs.mqtt``: ``start_listener(store,
+host, port, account_id=..., region=...)`` returning an object with ``stop()``
+and the bound ``port``.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import dataclasses
-import datetime as dt
-import enum
+import http
 import importlib
 import json
 import signal
 import sys
 import threading
 import time
-from typing import IO, Any, Callable, Dict, Iterable, Iterator, Mapping, Optional, Tuple
+from typing import IO, Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 from urllib.parse import quote, urlsplit
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
-from werkzeug.wrappers import Request, Response
-
-from .backend.state import Backend, BackendStore
+from .admin import ADMIN_PREFIX, Admin, AdminRequest, dump_state, is_admin_path, jsonable
+from .backend.state import DEFAULT_REGION, BackendStore, default_account_id
 from .dispatch import serve
 from .handle import MockIotJobs
+from .persistence import StateDir, StateError
 from .protocol.routing import service_for
 from .protocol.wire import HttpRequest, HttpResponse
+from .transport import Limits, WaitressServer
 
-ADMIN_PREFIX = "/_mock_iotjobs/"
+__all__ = [
+    "ADMIN_PREFIX",
+    "Limits",
+    "MockIotJobsApp",
+    "ServerThread",
+    "dump_state",
+    "jsonable",
+    "make_app",
+    "run_server",
+    "running_server",
+]
+
 _URI_SAFE = "/%:@!$&'()*+,;=-._~"
-_TIME_UNITS = {"seconds": 1.0, "minutes": 60.0, "hours": 3600.0}
+# Methods that read: every other request may have changed state (and is saved with --state-dir).
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 StartResponse = Callable[..., Any]
 
 
 class MockIotJobsApp:
-    """The WSGI application: AWS requests go to ``dispatch.serve``, admin ones here."""
+    """The WSGI application: AWS requests go to ``dispatch.serve``, admin ones to ``Admin``."""
 
-    def __init__(self, store: Optional[BackendStore] = None, log: Optional[IO[str]] = None) -> None:
+    def __init__(
+        self,
+        store: Optional[BackendStore] = None,
+        log: Optional[IO[str]] = None,
+        *,
+        hosts: Iterable[str] = (),
+        admin_token: Optional[str] = None,
+        state: Optional[StateDir] = None,
+        limits: Optional[Limits] = None,
+    ) -> None:
         self.store = store if store is not None else BackendStore()
         self.handle = MockIotJobs(self.store)
+        self.state = state
+        self.limits = limits or Limits()
+        self.store.max_body_bytes = self.limits.max_body_bytes
+        self.admin = Admin(self.store, self.handle, hosts, admin_token, on_change=self.save)
         self._log = log
         self._log_lock = threading.Lock()
 
+    def save(self) -> None:
+        if self.state is not None:
+            self.state.save(self.store)
+
     def __call__(self, environ: Dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         started = time.perf_counter()
-        request = Request(environ)
-        path = _raw_path(environ)
-        if environ.get("PATH_INFO", "").startswith(ADMIN_PREFIX):
-            label = "admin"
-            reply = self._admin(request, environ["PATH_INFO"][len(ADMIN_PREFIX) :])
-        else:
-            wire = HttpRequest(
-                method=request.method.upper(),
-                host=_host(environ),
-                path=path,
-                query=environ.get("QUERY_STRING", ""),
-                headers=dict(request.headers.items()),
-                body=request.get_data(),
-            )
-            label = service_for(wire.header("Authorization"), wire.host)
-            reply = serve(self.store, wire)
+        label, path = "-", "-"
+        try:
+            label, path, reply = self._answer(environ)
+        except Exception as error:  # a bug in the mock: an AWS-shaped 500, never a traceback
+            reply = _error(500, "InternalFailureException", f"mock_iotjobs internal error: {type(error).__name__}")
         if self._log is not None:
             self._write_log(environ, label, path, reply, time.perf_counter() - started)
-        response = Response(reply.body, status=reply.status, headers=list(reply.headers.items()))
-        return response(environ, start_response)
+        phrase = _PHRASES.get(reply.status, "Unknown")
+        headers = [(k, v) for k, v in reply.headers.items()]
+        headers.append(("Content-Length", str(len(reply.body))))
+        start_response(f"{reply.status} {phrase}", headers)
+        return [reply.body]
 
-    # --- admin -------------------------------------------------------------
-    def _admin(self, request: Request, name: str) -> HttpResponse:
-        routes: Dict[str, Tuple[str, Callable[[Request], HttpResponse]]] = {
-            "reset": ("POST", self._reset),
-            "state": ("GET", self._state),
-            "advance-time": ("POST", self._advance_time),
-            "health": ("GET", self._health),
-            "s3-objects": ("POST", lambda request: put_s3_object(self.handle, request)),
-            "ca-certificate": ("GET", self._ca_certificate),
-        }
-        entry = routes.get(name.strip("/"))
-        if entry is None:
-            return _admin_error(404, "NotFound", f"No admin endpoint {ADMIN_PREFIX}{name}")
-        method, action = entry
-        if request.method.upper() != method:
-            reply = _admin_error(405, "MethodNotAllowed", f"Use {method} {ADMIN_PREFIX}{name}")
-            reply.headers["Allow"] = method
-            return reply
-        try:
-            return action(request)
-        except Exception as error:  # a bug in the mock: answer it, keep serving
-            return _admin_error(500, "InternalFailure", f"mock_iotjobs admin error: {error!r}")
+    def _answer(self, environ: Dict[str, Any]) -> Tuple[str, str, HttpResponse]:
+        method = str(environ.get("REQUEST_METHOD", ""))
+        path = _raw_path(environ)
+        if not method.isalpha() or method != method.upper():
+            return "-", path, _error(400, "SerializationException", "The HTTP method must be upper case")
+        headers = _headers(environ)
+        body_or_reply = self._body(environ)
+        if isinstance(body_or_reply, HttpResponse):
+            return "-", path, body_or_reply
+        body = body_or_reply
+        if is_admin_path(path):
+            lowered = {k.lower(): v for k, v in headers.items()}
+            query = str(environ.get("QUERY_STRING", ""))
+            return "admin", path, self.admin.answer(AdminRequest(method, path, query, lowered, body))
+        wire = HttpRequest(method, _host(environ), path, str(environ.get("QUERY_STRING", "")), headers, body)
+        label = service_for(wire.header("Authorization"), wire.host)
+        reply = serve(self.store, wire)
+        # A refused call changed nothing (timers it let fall due are kept and fire again
+        # at their due time after a restart), so only accepted changes pay for a save.
+        if self.state is not None and method not in _READS and reply.status < 400:
+            self.save()
+        return label, path, reply
 
-    def _reset(self, request: Request) -> HttpResponse:
-        self.handle.reset()
-        return _json_reply(200, {"reset": True})
+    def _body(self, environ: Dict[str, Any]) -> "bytes | HttpResponse":
+        limit = self.limits.max_body_bytes
+        stream = environ.get("wsgi.input")
+        length_text = environ.get("CONTENT_LENGTH") or ""
+        if length_text:
+            try:
+                length = int(length_text)
+            except ValueError:
+                return _error(400, "SerializationException", "The Content-Length header is not a number")
+            if length > limit:
+                return _too_large(limit)
+            return stream.read(length) if (stream is not None and length > 0) else b""
+        if stream is None or not environ.get("wsgi.input_terminated"):
+            return b""
+        data = stream.read(limit + 1)  # a chunked body: read at most one byte past the limit
+        return _too_large(limit) if len(data) > limit else data
 
-    def _state(self, request: Request) -> HttpResponse:
-        return _json_reply(200, dump_state(self.store))
-
-    def _ca_certificate(self, request: Request) -> HttpResponse:
-        pem = self.handle.ca_certificate_pem(
-            account_id=request.args.get("accountId") or None, region=request.args.get("region") or None
-        )
-        return _json_reply(200, {"certificatePem": pem})
-
-    def _health(self, request: Request) -> HttpResponse:
-        return _json_reply(200, {"status": "ok"})
-
-    def _advance_time(self, request: Request) -> HttpResponse:
-        raw = request.get_data()
-        try:
-            body = json.loads(raw) if raw.strip() else {}
-        except ValueError:
-            return _admin_error(400, "InvalidRequest", "The body must be a JSON object")
-        if not isinstance(body, dict):
-            return _admin_error(400, "InvalidRequest", "The body must be a JSON object")
-        unknown = sorted(set(body) - set(_TIME_UNITS))
-        if unknown:
-            return _admin_error(400, "InvalidRequest", f"Unknown member(s) {unknown}; use seconds, minutes, hours")
-        amounts = {}
-        for unit, value in body.items():
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                return _admin_error(400, "InvalidRequest", f"{unit} must be a non-negative number, got {value!r}")
-            amounts[unit] = float(value)
-        delta = sum(amount * _TIME_UNITS[unit] for unit, amount in amounts.items())
-        previous = self.store.clock.now()
-        now = self.handle.advance_time(**amounts)
-        return _json_reply(
-            200,
-            {"previous": previous, "now": now, "advancedSeconds": delta, "nowIso": _iso(now)},
-        )
-
-    # --- log ---------------------------------------------------------------
     def _write_log(self, environ: Dict[str, Any], label: str, path: str, reply: HttpResponse, elapsed: float) -> None:
         error = reply.headers.get("x-amzn-ErrorType")
         line = (
@@ -167,80 +151,39 @@ class MockIotJobsApp:
             self._log.flush()
 
 
-def make_app(store: Optional[BackendStore] = None, log: Optional[IO[str]] = None) -> MockIotJobsApp:
+def make_app(store: Optional[BackendStore] = None, log: Optional[IO[str]] = None, **options: Any) -> MockIotJobsApp:
     """The WSGI app serving ``store`` (a fresh one by default); ``log`` gets one line a request."""
-    return MockIotJobsApp(store, log)
-
-
-# --- state dump ---------------------------------------------------------------
-_COMPONENTS = ("groups", "jobs", "executions", "templates", "tags", "notifications")
-
-
-def dump_state(store: BackendStore) -> Dict[str, Any]:
-    """Every backend's state as JSON-ready data.
-
-    A backend's own ``snapshot()`` wins; otherwise things are listed and every
-    known component that offers ``snapshot()`` is added.
-    """
-    backends = []
-    for (account_id, region), backend in sorted(store.all().items()):
-        with backend.lock:
-            try:
-                data = _backend_snapshot(backend)
-            except Exception as error:  # never let a dump break the server
-                data = {"error": repr(error)}
-        backends.append({"accountId": account_id, "region": region, **data})
-    now = store.clock.now()
-    return {"now": now, "nowIso": _iso(now), "backends": backends}
-
-
-def _backend_snapshot(backend: Backend) -> Dict[str, Any]:
-    own = getattr(backend, "snapshot", None)
-    if callable(own):
-        data = jsonable(own())
-        return dict(data) if isinstance(data, dict) else {"snapshot": data}
-    things = []
-    for thing in list(backend.things.by_name.values()):
-        describe = getattr(thing, "describe", None)
-        things.append(jsonable(describe() if callable(describe) else thing))
-    out: Dict[str, Any] = {"things": things}
-    for name in _COMPONENTS:
-        snapshot = getattr(getattr(backend, name, None), "snapshot", None)
-        if callable(snapshot):
-            try:
-                out[name] = jsonable(snapshot())
-            except Exception as error:
-                out[name] = {"error": repr(error)}
-    return out
-
-
-def jsonable(value: Any, depth: int = 0) -> Any:
-    """``value`` as JSON-ready data; unknown objects become their ``repr``."""
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if depth > 12:
-        return repr(value)
-    if isinstance(value, enum.Enum):
-        return jsonable(value.value, depth + 1)
-    if isinstance(value, (dt.datetime, dt.date)):
-        return value.isoformat()
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode()
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v, depth + 1) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        items = [jsonable(v, depth + 1) for v in value]
-        return sorted(items, key=repr) if isinstance(value, (set, frozenset)) else items
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            f.name: jsonable(getattr(value, f.name), depth + 1)
-            for f in dataclasses.fields(value)
-            if not f.name.startswith("_")
-        }
-    return repr(value)
+    return MockIotJobsApp(store, log, **options)
 
 
 # --- helpers --------------------------------------------------------------------
+_PHRASES = {status.value: status.phrase for status in http.HTTPStatus}
+
+
+def _error(status: int, code: str, message: str) -> HttpResponse:
+    body = json.dumps({"message": message}).encode()
+    return HttpResponse(status, {"Content-Type": "application/json", "x-amzn-ErrorType": code}, body)
+
+
+def _too_large(limit: int) -> HttpResponse:
+    message = f"The request body is larger than the limit of {limit} bytes."
+    reply = _error(413, "RequestEntityTooLargeException", message)
+    reply.headers["Connection"] = "close"  # the rest of the body is not read
+    return reply
+
+
+def _headers(environ: Dict[str, Any]) -> Dict[str, str]:
+    headers: Dict[str, str] = {}
+    for key, value in environ.items():
+        if key.startswith("HTTP_"):
+            headers[key[5:].replace("_", "-").title()] = value
+    if environ.get("CONTENT_TYPE"):
+        headers["Content-Type"] = environ["CONTENT_TYPE"]
+    if environ.get("CONTENT_LENGTH"):
+        headers["Content-Length"] = environ["CONTENT_LENGTH"]
+    return headers
+
+
 def _raw_path(environ: Dict[str, Any]) -> str:
     """The request path exactly as sent (percent-encoding kept)."""
     raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
@@ -263,29 +206,6 @@ def _host(environ: Dict[str, Any]) -> str:
     return f"{environ.get('SERVER_NAME', 'localhost')}:{environ.get('SERVER_PORT', '')}"
 
 
-def _json_reply(status: int, document: Any) -> HttpResponse:
-    body = json.dumps(document, separators=(",", ":"), default=repr).encode()
-    return HttpResponse(status, {"Content-Type": "application/json"}, body)
-
-
-def _admin_error(status: int, code: str, message: str) -> HttpResponse:
-    reply = _json_reply(status, {"code": code, "message": message})
-    reply.headers["x-amzn-ErrorType"] = code
-    return reply
-
-
-def _iso(epoch: float) -> str:
-    moment = dt.datetime.fromtimestamp(epoch, tz=dt.timezone.utc)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-class _QuietHandler(WSGIRequestHandler):
-    """werkzeug's handler without its own per-request log (ours is optional)."""
-
-    def log_request(self, code: Any = "-", size: Any = "-") -> None:
-        pass
-
-
 # --- running a server -----------------------------------------------------------
 class ServerThread:
     """A server listening at once (port 0 picks a free port), served from a thread.
@@ -299,19 +219,22 @@ class ServerThread:
         port: int = 0,
         store: Optional[BackendStore] = None,
         log: Optional[IO[str]] = None,
+        *,
+        limits: Optional[Limits] = None,
+        admin_token: Optional[str] = None,
+        state: Optional[StateDir] = None,
+        allowed_hosts: Iterable[str] = (),
     ) -> None:
-        self.app = make_app(store, log)
-        self.store = self.app.store
-        try:
-            self._server: BaseWSGIServer = make_server(
-                host, port, self.app, threaded=True, request_handler=_QuietHandler
-            )
-        except SystemExit:
-            # werkzeug reports a failed bind on stderr and exits; a library must not.
-            raise OSError(f"cannot bind {host}:{port} (in use or not available)") from None
         self.host = host
-        self.port = int(self._server.server_port)
-        self._thread: Optional[threading.Thread] = None
+        # The admin endpoints answer loopback names, the address listened on, and allowed_hosts
+        # (e.g. a docker-compose service name): never any Host (DNS rebinding).
+        hosts: List[str] = [host] if host not in ("0.0.0.0", "::", "") else []
+        hosts.extend(allowed_hosts)
+        self.app = make_app(store, log, hosts=hosts, admin_token=admin_token, state=state, limits=limits)
+        self.store = self.app.store
+        self._server = WaitressServer(self.app, host, port, self.app.limits)
+        self.port = self._server.port
+        self._started = False
 
     @property
     def url(self) -> str:
@@ -319,23 +242,15 @@ class ServerThread:
         return f"http://{host}:{self.port}"
 
     def start(self) -> ServerThread:
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._server.serve_forever,
-                kwargs={"poll_interval": 0.1},
-                name=f"mock_iotjobs-server-{self.port}",
-                daemon=True,
-            )
-            self._thread.start()
+        if not self._started:
+            self._started = True
+            self._server.start(name=f"mock_iotjobs-server-{self.port}")
         return self
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Stop accepting requests and close the listening socket."""
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join(timeout)
-            self._thread = None
-        self._server.server_close()
+        """Stop accepting requests, close every connection and the listening socket."""
+        self._started = False
+        self._server.stop(timeout)
 
     def __enter__(self) -> ServerThread:
         return self.start()
@@ -350,9 +265,10 @@ def running_server(
     host: str = "127.0.0.1",
     store: Optional[BackendStore] = None,
     log: Optional[IO[str]] = None,
+    **options: Any,
 ) -> Iterator[str]:
     """``with running_server() as url:`` a server in a background thread, stopped on exit."""
-    with ServerThread(host, port, store, log) as server:
+    with ServerThread(host, port, store, log, **options) as server:
         yield server.url
 
 
@@ -369,15 +285,43 @@ def _mqtt_starter() -> Tuple[Optional[Callable[..., Any]], str]:
     return start, ""
 
 
+def _save_after_mqtt_requests(mqtt: Any, state: StateDir, store: BackendStore) -> None:
+    """Device requests over MQTT change state too: save after each (start-up wiring)."""
+    service = getattr(mqtt, "service", None)
+    handle = getattr(service, "handle", None)
+    if service is None or not callable(handle):
+        return
+
+    def handle_and_save(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return handle(*args, **kwargs)
+        finally:
+            state.save(store)
+
+    service.handle = handle_and_save
+
+
+def limits_from(args: Any) -> Limits:
+    defaults = Limits()
+    return Limits(
+        max_body_bytes=int(getattr(args, "max_body_bytes", defaults.max_body_bytes)),
+        idle_timeout=int(getattr(args, "idle_timeout", defaults.idle_timeout)),
+        threads=int(getattr(args, "threads", defaults.threads)),
+        max_connections=int(getattr(args, "max_connections", defaults.max_connections)),
+    )
+
+
 def run_server(args: Any) -> int:
     """``mock-iotjobs serve``: listen until SIGINT/SIGTERM; 0 on a clean stop."""
     host = getattr(args, "host", "127.0.0.1")
     port = int(getattr(args, "port", 5123))
     mqtt_port = getattr(args, "mqtt_port", None)
     mqtt_ws_port = getattr(args, "mqtt_ws_port", None)
+    mqtt_tls_port = getattr(args, "mqtt_tls_port", None)
     if mqtt_ws_port is not None and mqtt_port is None:
         mqtt_port = 0  # MQTT over WebSocket comes with the MQTT listener (on a free port)
-    mqtt_tls_port = getattr(args, "mqtt_tls_port", None)
+    region = getattr(args, "region", None) or DEFAULT_REGION
+    account = getattr(args, "account", None) or default_account_id()
     log = sys.stdout if getattr(args, "log", False) else None
     start_mqtt: Optional[Callable[..., Any]] = None
     if mqtt_port is not None or mqtt_tls_port is not None:
@@ -396,40 +340,93 @@ def run_server(args: Any) -> int:
             return 2
     if mqtt_ws_port is not None:
         mqtt_options["ws_port"] = mqtt_ws_port
+    state: Optional[StateDir] = None
+    store: Optional[BackendStore] = None
+    state_dir = getattr(args, "state_dir", None)
+    if state_dir:
+        state = StateDir(state_dir)
+        try:
+            store = state.open()
+        except StateError as error:
+            print(f"mock_iotjobs: {error}", file=sys.stderr)
+            state.close()
+            return 2
+    store = store if store is not None else BackendStore()
+    store.default_account_id, store.default_region = account, region
     try:
-        server = ServerThread(host, port, log=log)
+        token = getattr(args, "admin_token", None)
+        allowed = getattr(args, "allow_host", None) or ()
+        server = ServerThread(
+            host, port, store, log, limits=limits_from(args), admin_token=token, state=state, allowed_hosts=allowed
+        )
     except OSError as error:
         print(f"mock_iotjobs: cannot listen on {host}:{port}: {error}", file=sys.stderr)
         return 1
     stop = threading.Event()
     previous = _install_signal_handlers(lambda *_: stop.set())
-    mqtt = None
-    mqtt_tls = None
+    mqtt = mqtt_tls = None
     try:
         server.start()
         if start_mqtt is not None and mqtt_port is not None:
-            mqtt = start_mqtt(server.store, host, mqtt_port, **mqtt_options)
-            mqtt_bound = getattr(mqtt, "port", mqtt_port)
-            print(f"mock_iotjobs MQTT listening on mqtt://{host}:{mqtt_bound}", flush=True)
-            if getattr(mqtt, "ws_url", None):
-                print(f"mock_iotjobs MQTT over WebSocket listening on {mqtt.ws_url}", flush=True)
+            mqtt = start_mqtt(server.store, host, mqtt_port, account_id=account, region=region, **mqtt_options)
+            if state is not None:
+                _save_after_mqtt_requests(mqtt, state, server.store)
         if start_mqtt is not None and mqtt_tls_port is not None:
-            tls_options = {k: v for k, v in mqtt_options.items() if k != "ws_port"}  # WebSocket stays on --mqtt-port's
-            mqtt_tls = start_mqtt(server.store, host, mqtt_tls_port, tls=True, **tls_options)
-            tls_bound = getattr(mqtt_tls, "port", mqtt_tls_port)
-            print(f"mock_iotjobs MQTT (mutual TLS) listening on mqtts://{host}:{tls_bound}", flush=True)
-        print(f"mock_iotjobs listening on {server.url}", flush=True)
+            # WebSocket stays on --mqtt-port's listener; this one is mutual TLS with policies.
+            tls_options = {k: v for k, v in mqtt_options.items() if k != "ws_port"}
+            mqtt_tls = start_mqtt(
+                server.store, host, mqtt_tls_port, account_id=account, region=region, tls=True, **tls_options
+            )
+            if state is not None:
+                _save_after_mqtt_requests(mqtt_tls, state, server.store)
+        _print_banner(server, mqtt, mqtt_port, account, region, state, getattr(args, "admin_token", None), mqtt_tls)
         while not stop.wait(0.5):
             pass
     finally:
         _restore_signal_handlers(previous)
-        if mqtt is not None:
-            mqtt.stop()
-        if mqtt_tls is not None:
-            mqtt_tls.stop()
+        for listener in (mqtt_tls, mqtt):
+            if listener is not None:
+                listener.stop()
         server.stop()
+        if state is not None:
+            state.save(server.store)
+            state.close()
     print("mock_iotjobs stopped", flush=True)
     return 0
+
+
+def _print_banner(
+    server: ServerThread,
+    mqtt: Any,
+    mqtt_port: Optional[int],
+    account: str,
+    region: str,
+    state: Optional[StateDir],
+    token: Optional[str],
+    mqtt_tls: Any = None,
+) -> None:
+    lines = [f"mock_iotjobs listening on {server.url}"]
+    if mqtt is not None:  # first, as before: scripts read the MQTT port from the first line
+        host = f"[{server.host}]" if ":" in server.host else server.host
+        lines.insert(0, f"mock_iotjobs MQTT listening on mqtt://{host}:{getattr(mqtt, 'port', mqtt_port)}")
+        if getattr(mqtt, "ws_url", None):
+            lines.insert(1, f"mock_iotjobs MQTT over WebSocket listening on {mqtt.ws_url}")
+    else:
+        lines.append("  MQTT: off (--mqtt-port N serves the jobs topics)")
+    if mqtt_tls is not None:
+        tls_host = f"[{server.host}]" if ":" in server.host else server.host
+        line = f"mock_iotjobs MQTT (mutual TLS) listening on mqtts://{tls_host}:{mqtt_tls.port}"
+        lines.insert(1 if mqtt is not None else 0, line)
+    lines.append(f"  account {account}, region {region} (MQTT's scope; unsigned HTTP calls)")
+    lines.append(
+        f"  admin: POST {server.url}{ADMIN_PREFIX}reset, GET {server.url}{ADMIN_PREFIX}state, "
+        f"POST {server.url}{ADMIN_PREFIX}advance-time, GET {server.url}{ADMIN_PREFIX}health, "
+        f"GET {server.url}{ADMIN_PREFIX}ca-certificate"
+        + (" (token required)" if token else "")
+    )
+    kept = f"saved in {state.path} after each change" if state is not None else "in memory only (--state-dir DIR)"
+    lines.append(f"  state: {kept}")
+    print("\n".join(lines), flush=True)
 
 
 def _install_signal_handlers(handler: Callable[..., None]) -> Dict[int, Any]:
@@ -445,26 +442,3 @@ def _install_signal_handlers(handler: Callable[..., None]) -> Dict[int, Any]:
 def _restore_signal_handlers(previous: Dict[int, Any]) -> None:
     for sig, handler in previous.items():
         signal.signal(sig, handler)
-
-
-def put_s3_object(handle: Any, request: Request) -> HttpResponse:
-    """``POST /_mock_iotjobs/s3-objects``: the server-mode ``MockIotJobs.put_s3_object``."""
-    try:
-        body = json.loads(request.get_data() or b"{}")
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        return _admin_error(400, "InvalidRequest", "The body must be a JSON object")
-    bucket, key = body.get("bucket"), body.get("key")
-    if not isinstance(bucket, str) or not bucket or not isinstance(key, str) or not key:
-        return _admin_error(400, "InvalidRequest", "bucket and key must be non-empty strings")
-    if isinstance(body.get("body"), str):
-        data = body["body"].encode("utf-8")
-    elif isinstance(body.get("bodyBase64"), str):
-        try:
-            data = base64.b64decode(body["bodyBase64"], validate=True)
-        except ValueError:
-            return _admin_error(400, "InvalidRequest", "bodyBase64 is not valid base64")
-    else:
-        return _admin_error(400, "InvalidRequest", "Give the object as body (text) or bodyBase64")
-    return _json_reply(200, {"url": handle.put_s3_object(bucket, key, data)})

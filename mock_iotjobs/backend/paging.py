@@ -42,7 +42,7 @@ def decode_token(scope: str, token: str) -> int:
         if token_scope != scope or not isinstance(position, int):
             raise ValueError("wrong scope")
         return position
-    except (ValueError, TypeError, UnicodeError):
+    except (ValueError, TypeError, UnicodeError, RecursionError):
         raise invalid_request("The pagination token is invalid.") from None
 
 

@@ -8,6 +8,7 @@ import threading
 from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
 from ..protocol.errors import ServiceError
+from ..protocol.wire import MAX_BODY_BYTES
 from .clock import Clock
 from .commands.commands import Commands
 from .commands.executions import CommandExecutions
@@ -147,6 +148,11 @@ class BackendStore:
         self.fast_path = True
         # Event types the test handle enabled in every account and region (new backends too).
         self._events_everywhere: Set[str] = set()
+        # Server mode's --account / --region: whom unsigned (or non-12-digit-key) calls reach.
+        self.default_account_id: Optional[str] = None
+        self.default_region: Optional[str] = None
+        # The largest request body served (server mode's --max-body-bytes).
+        self.max_body_bytes = MAX_BODY_BYTES
 
     def has_fault(self, operation: str) -> bool:
         return bool(self._faults) and operation in self._faults
@@ -203,3 +209,8 @@ class BackendStore:
             self._faults.clear()
             self._events_everywhere.clear()
         self.s3_objects.clear()
+
+    def __getstate__(self) -> Dict[str, Any]:
+        # Saved state (server mode's --state-dir): a method replaced on the instance (the MQTT
+        # listener wraps ``get``) is live wiring, not state.
+        return {k: v for k, v in self.__dict__.items() if not callable(getattr(type(self), k, None))}

@@ -21,6 +21,7 @@ from botocore.model import Shape
 
 from .errors import ServiceError, invalid_request
 from .models import operation_model
+from .text import may_hold_surrogates, surrogate_error, surrogate_path
 from .validation import error_code
 
 _INT_BOUNDS = {"integer": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
@@ -126,9 +127,16 @@ def _parse_request(
 
 def _load_json(body: bytes) -> Any:
     try:
-        return json.loads(body)
+        document = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise invalid_request("Could not parse the request body as JSON") from None
+    except RecursionError:  # nested deeper than any model shape: refuse, do not crash
+        raise invalid_request("Could not parse the request body as JSON: it is nested too deeply") from None
+    if may_hold_surrogates(body):
+        where = surrogate_path(document)
+        if where is not None:
+            raise surrogate_error(where)
+    return document
 
 
 def _parse_query(plan: InputPlan, query: str, params: Dict[str, Any]) -> None:

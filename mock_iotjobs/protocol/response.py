@@ -139,7 +139,13 @@ def new_request_id() -> str:
 
 
 def _json(document: Any) -> bytes:
-    return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    text = json.dumps(document, separators=(",", ":"), ensure_ascii=False)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate got in (parsing refuses them; this is the safety net): JSON's
+        # \u escapes carry it as valid ASCII instead of crashing the answer.
+        return json.dumps(document, separators=(",", ":")).encode("ascii")
 
 
 def success(service: str, operation: str, result: Optional[Dict[str, Any]], request_id: str) -> HttpResponse:

@@ -10,6 +10,10 @@ from dataclasses import dataclass, field
 from typing import Dict, Mapping
 from urllib.parse import urlsplit
 
+# The largest request body served (server mode's --max-body-bytes may change it there):
+# AWS IoT's largest documented member is a 32 KB job document.
+MAX_BODY_BYTES = 1024 * 1024
+
 
 @dataclass
 class HttpRequest:

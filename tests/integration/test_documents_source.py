@@ -188,7 +188,9 @@ def test_with_moto_an_object_missing_there_is_missing(both: MockIotJobs) -> None
 
 # --- server mode: the admin endpoint ---------------------------------------------------
 def _post(url: str, payload: Any) -> Any:
-    request = urllib.request.Request(url, data=json.dumps(payload).encode(), method="POST")
+    # Admin POSTs must say they are JSON (issue 14: a cross-site page cannot).
+    headers = {"Content-Type": "application/json"}
+    request = urllib.request.Request(url, data=json.dumps(payload).encode(), method="POST", headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=10) as reply:
             return reply.status, json.loads(reply.read())

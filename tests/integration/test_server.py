@@ -27,6 +27,7 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from requests.structures import CaseInsensitiveDict
 
 from mock_iotjobs.backend.state import BackendStore
 from mock_iotjobs.handlers.base import HANDLERS
@@ -79,14 +80,16 @@ def http(
     request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
     try:
         with urllib.request.urlopen(request, timeout=10) as reply:
-            return reply.status, dict(reply.headers.items()), reply.read()
+            return reply.status, CaseInsensitiveDict(reply.headers.items()), reply.read()
     except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers.items()), error.read()
+        # HTTP header names are case-insensitive (waitress sends X-Amzn-Errortype).
+        return error.code, CaseInsensitiveDict(error.headers.items()), error.read()
 
 
 def admin(url: str, name: str, payload: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
     body = None if payload is None else json.dumps(payload).encode()
-    status, _, data = http(f"{url}/_mock_iotjobs/{name}", "POST" if body is not None else "GET", body)
+    headers = {"Content-Type": "application/json"} if body is not None else {}
+    status, _, data = http(f"{url}/_mock_iotjobs/{name}", "POST" if body is not None else "GET", body, headers)
     assert status == 200, data
     result: Dict[str, Any] = json.loads(data)
     return result
@@ -118,8 +121,8 @@ def test_things_round_trip_over_http(url: str) -> None:
     iot = client(url)
     created = iot.create_thing(thingName="sensor-1", attributePayload={"attributes": {"fw": "1.0"}})
     assert created["thingArn"] == f"arn:aws:iot:{REGION}:{ACCOUNT}:thing/sensor-1"
-    # The reply really crossed a socket: werkzeug answered, not the in-process hook.
-    assert "Werkzeug" in created["ResponseMetadata"]["HTTPHeaders"]["server"]
+    # The reply really crossed a socket: the waitress server answered, not the in-process hook.
+    assert created["ResponseMetadata"]["HTTPHeaders"]["server"] == "mock_iotjobs"
     assert current_store() is None
     described = iot.describe_thing(thingName="sensor-1")
     assert (described["thingId"], described["attributes"], described["version"]) == (
@@ -265,7 +268,8 @@ def test_advance_time_moves_the_clock(url: str) -> None:
     [b'{"minutes": -1}', b'{"days": 1}', b'{"seconds": "10"}', b"[1]", b"{oops"],
 )
 def test_advance_time_rejects_bad_bodies(url: str, payload: bytes) -> None:
-    status, headers, body = http(f"{url}/_mock_iotjobs/advance-time", "POST", payload)
+    json_type = {"Content-Type": "application/json"}
+    status, headers, body = http(f"{url}/_mock_iotjobs/advance-time", "POST", payload, json_type)
     assert status == 400, body
     assert json.loads(body)["message"]
 
@@ -615,6 +619,9 @@ def test_serve_command_prints_url_logs_and_stops_cleanly(stop_signal: int) -> No
         assert match, banner
         assert match.group(2) != "0"
         url = match.group(1)
+        details = [_read_line(process.stdout) for _ in range(4)]  # MQTT, scope, admin, state
+        assert "account 123456789012, region us-east-1" in details[1], details
+        assert f"GET {url}/_mock_iotjobs/state" in details[2], details
         client(url).create_thing(thingName="via-cli-server")
         assert client(url).describe_thing(thingName="via-cli-server")["version"] == 1
         log_line = _read_line(process.stdout)

@@ -69,3 +69,10 @@ class NotificationLog:
         self.messages.append(message)
         for listener in self.listeners:
             listener(thing_name, message)
+
+    # Saved state (server mode's --state-dir) keeps the messages, not who listens now:
+    # listeners are live connections, attached again when they start.
+    def __getstate__(self) -> Dict[str, Any]:
+        state = dict(self.__dict__)
+        state["listeners"] = []
+        return state

@@ -27,7 +27,7 @@ def check_document(document: str) -> None:
         raise invalid_request(f"The job document exceeds the maximum size of {MAX_DOCUMENT_BYTES} bytes.")
     try:
         parsed = json.loads(document, parse_constant=_no_constants)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise invalid_request("The job document must be a valid JSON document.") from None
     if not isinstance(parsed, dict):
         raise invalid_request("The job document must be a JSON object.")

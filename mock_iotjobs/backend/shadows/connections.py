@@ -11,7 +11,7 @@ disconnected client's record is kept for 30 minutes of the mock clock, as
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 DISCONNECTED_MEMORY_SECONDS = 30 * 60
 
@@ -35,6 +35,16 @@ class ClientRecord:
     @property
     def connected(self) -> bool:
         return self.disconnected_ms is None
+
+    def __getstate__(self) -> Dict[str, Any]:
+        # Saved state (server mode's --state-dir): the callables are the live connection,
+        # which a restart ends, so the record is kept as a server-side disconnect.
+        state = dict(self.__dict__)
+        state.update(disconnect=None, subscriptions=None, send=None)
+        if state["disconnected_ms"] is None:
+            state["disconnected_ms"] = state["connected_since_ms"]
+            state["disconnect_reason"] = "SERVER_INITIATED_DISCONNECT"
+        return state
 
 
 class Connections:
