@@ -33,23 +33,15 @@ import boto3  # noqa: E402
 
 from mock_iotjobs import MockIotJobs, mock_iotjobs  # noqa: E402
 from mock_iotjobs.mqtt import MqttLimits, mqtt_listener  # noqa: E402
+from mock_iotjobs.mqtt.codec import varint  # noqa: E402
 
 KIB = 1024
 MIB = 1024 * KIB
 
 
 # --- raw MQTT 3.1.1 packets -------------------------------------------------------------------------
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, value = value & 0x7F, value >> 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
-
-
 def _packet(first: int, body: bytes) -> bytes:
-    return bytes([first]) + _varint(len(body)) + body
+    return bytes([first]) + varint(len(body)) + body
 
 
 def _string(text: str) -> bytes:

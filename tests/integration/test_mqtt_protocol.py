@@ -22,14 +22,18 @@ def _string(text: str) -> bytes:
     return struct.pack("!H", len(raw)) + raw
 
 
-def _packet(first: int, body: bytes) -> bytes:
-    length, out = len(body), bytearray()
+def varint(value: int) -> bytes:
+    """MQTT's variable byte integer, written independently of the codec under test."""
+    out = bytearray()
     while True:
-        byte, length = length & 0x7F, length >> 7
-        out.append(byte | (0x80 if length else 0))
-        if not length:
-            break
-    return bytes([first]) + bytes(out) + body
+        byte, value = value & 0x7F, value >> 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def _packet(first: int, body: bytes) -> bytes:
+    return bytes([first]) + varint(len(body)) + body
 
 
 def connect_packet(

@@ -16,7 +16,7 @@ import threading
 from typing import Any, Iterator, List, Optional, Tuple
 
 import pytest
-from test_mqtt_protocol import RawClient, connect_packet
+from test_mqtt_protocol import RawClient, _packet, _string, connect_packet, varint
 from test_mqtt_support import V5, V311, PahoDevice, _banner_lines, _spawn, make_thing, reason_value
 
 from mock_iotjobs import MockIotJobs
@@ -26,26 +26,8 @@ KIB = 1024
 
 
 # --- raw packets -----------------------------------------------------------------------------
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, value = value & 0x7F, value >> 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
-
-
-def _packet(first: int, body: bytes) -> bytes:
-    return bytes([first]) + _varint(len(body)) + body
-
-
-def _string(text: str) -> bytes:
-    raw = text.encode()
-    return struct.pack("!H", len(raw)) + raw
-
-
 def connect5(client_id: str, properties: bytes = b"") -> bytes:
-    header = _string("MQTT") + bytes([5, 0x02]) + struct.pack("!H", 30) + _varint(len(properties)) + properties
+    header = _string("MQTT") + bytes([5, 0x02]) + struct.pack("!H", 30) + varint(len(properties)) + properties
     return _packet(0x10, header + _string(client_id))
 
 
@@ -332,7 +314,7 @@ def test_qos1_beyond_the_queue_disconnects(small: Any) -> None:
         publish("a/#", b"x"),
         _packet(0x32, b"\x00\x01a\x00\x00x"),  # QoS 1 with packet identifier 0
         b"\x30\xff\xff\xff\xff\x01",  # remaining length of 5 bytes
-        b"\x30" + _varint(64 * 1024 * 1024),  # far over the maximum packet size
+        b"\x30" + varint(64 * 1024 * 1024),  # far over the maximum packet size
         _packet(0x82, b"\x00\x01\x00\x02\xc3\x28\x01"),  # SUBSCRIBE: filter not UTF-8
         _packet(0x82, b"\x00\x01\x00\x01a\x04"),  # SUBSCRIBE: reserved option bits
         _packet(0xA2, b"\x00\x01"),  # UNSUBSCRIBE without a filter
