@@ -106,10 +106,10 @@ class Backend:
             self.jobs.on_thing_deleted(name)
 
     def on_group_membership(self, group_name: str, thing_name: str, added: bool) -> None:
-        """Called by thing groups: CONTINUOUS jobs follow their groups' members."""
+        """Called by thing groups for each group whose reach a thing joined or left:
+        CONTINUOUS jobs follow their groups' members.  (The registry then calls
+        ``on_thing_changed`` once for the thing.)"""
         self.jobs.on_group_membership(group_name, thing_name, added)
-        self.auth_epoch += 1
-        self.indexing.thing_changed(thing_name)
 
     def on_shadow_changed(self, thing_name: str) -> None:
         """Called by the shadow store: fleet indexing's shadow fields follow."""

@@ -246,3 +246,18 @@ def test_aggregations_refuse_fields_that_are_not_indexed_or_not_numbers(fleet: A
     assert refused["Error"]["Code"] == "InvalidAggregationException"
     bad_query = error(fleet.get_statistics, queryString="(", aggregationField="attributes.model")
     assert bad_query["Error"]["Code"] == "InvalidQueryException"
+
+
+def test_thing_group_names_follow_a_direct_membership_change_that_keeps_the_reach(iot: Any) -> None:
+    """In A directly and in A's child B: leaving A keeps A in the thing's reach, but
+    A is no longer one of its thing groups in the index."""
+    enable(iot)
+    iot.create_thing(thingName="t")
+    iot.create_thing_group(thingGroupName="A")
+    iot.create_thing_group(thingGroupName="B", parentGroupName="A")
+    iot.add_thing_to_thing_group(thingGroupName="B", thingName="t")
+    iot.add_thing_to_thing_group(thingGroupName="A", thingName="t")
+    assert names(iot, "thingGroupNames:A") == ["t"]
+    iot.remove_thing_from_thing_group(thingGroupName="A", thingName="t")
+    assert names(iot, "thingGroupNames:A") == []
+    assert names(iot, "thingGroupNames:B") == ["t"]

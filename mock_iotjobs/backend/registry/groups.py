@@ -305,6 +305,9 @@ class ThingGroups:
             for group in old:
                 if group not in new:
                     self._backend.on_group_membership(group, thing, False)
+            # Once per thing, also when its reach is unchanged but its direct groups
+            # changed (fleet indexing's thingGroupNames lists the direct ones).
+            self._backend.on_thing_changed(thing)
 
 
 def thing_from(backend: "Backend", name: Optional[str], arn: Optional[str]) -> str:

@@ -255,7 +255,7 @@ class FleetIndex:
                 self._set_member(group_name, name, wanted)
 
     def _set_member(self, group_name: str, thing: str, member: bool) -> None:
-        # The membership change re-indexes the thing (through on_group_membership);
+        # The membership change re-indexes the thing (groups call on_thing_changed);
         # its dynamic groups are not re-checked from inside that, so a query over
         # thingGroupNames cannot loop.
         self._applying = True
