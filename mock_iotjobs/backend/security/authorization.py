@@ -15,9 +15,6 @@ import functools
 import json
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
 
-from cryptography import x509
-from cryptography.x509.oid import NameOID
-
 from .evaluation import AuthContext, Decision, evaluate
 from .principals import EXCLUSIVE
 
@@ -28,20 +25,25 @@ if TYPE_CHECKING:
 RESOURCE_KIND = {"CONNECT": "client", "PUBLISH": "topic", "RECEIVE": "topic", "SUBSCRIBE": "topicfilter"}
 ACTION = {"CONNECT": "iot:Connect", "PUBLISH": "iot:Publish", "RECEIVE": "iot:Receive", "SUBSCRIBE": "iot:Subscribe"}
 
+# The name attributes behind iot:Certificate.Subject.* and .Issuer.* (NameOID names).
 _NAME_FIELDS = {
-    "CommonName": NameOID.COMMON_NAME,
-    "Organization": NameOID.ORGANIZATION_NAME,
-    "OrganizationalUnit": NameOID.ORGANIZATIONAL_UNIT_NAME,
-    "Country": NameOID.COUNTRY_NAME,
-    "Locality": NameOID.LOCALITY_NAME,
-    "State": NameOID.STATE_OR_PROVINCE_NAME,
-    "SerialNumber": NameOID.SERIAL_NUMBER,
+    "CommonName": "COMMON_NAME",
+    "Organization": "ORGANIZATION_NAME",
+    "OrganizationalUnit": "ORGANIZATIONAL_UNIT_NAME",
+    "Country": "COUNTRY_NAME",
+    "Locality": "LOCALITY_NAME",
+    "State": "STATE_OR_PROVINCE_NAME",
+    "SerialNumber": "SERIAL_NUMBER",
 }
 
 
 @functools.lru_cache(maxsize=1024)
 def certificate_variables(pem: str) -> Tuple[Tuple[str, str], ...]:
     """The ``iot:Certificate.*`` policy variables of a certificate."""
+    # Imported here: cryptography loads when a certificate is first looked at.
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
     try:
         cert = x509.load_pem_x509_certificate(pem.encode())
     except ValueError:
@@ -49,7 +51,7 @@ def certificate_variables(pem: str) -> Tuple[Tuple[str, str], ...]:
     values: Dict[str, str] = {"SerialNumber": str(cert.serial_number)}
     for prefix, name in (("Subject", cert.subject), ("Issuer", cert.issuer)):
         for label, oid in _NAME_FIELDS.items():
-            found = name.get_attributes_for_oid(oid)
+            found = name.get_attributes_for_oid(getattr(NameOID, oid))
             if found:
                 values[f"{prefix}.{label}"] = str(found[0].value)
     values["Validity.NotBefore"] = cert.not_valid_before_utc.strftime("%Y-%m-%dT%H:%M:%SZ")

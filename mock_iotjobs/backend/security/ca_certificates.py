@@ -13,13 +13,13 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
-from cryptography import x509
-
 from ...protocol.errors import ServiceError, already_exists, invalid_request, limit_exceeded, not_found
-from . import crypto
 from .certificate_record import CertificateRecord, validation_error
+from .lazy_crypto import crypto
 
 if TYPE_CHECKING:
+    from cryptography import x509
+
     from ..state import Backend
 
 # AWS: at most 10 CA certificates with the same subject per account.

@@ -7,13 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Dict, Type, TypeVar
 
-from cryptography import x509
-
 from ...protocol.errors import ServiceError
 from ..arns import iot_arn
-from . import crypto
+from .lazy_crypto import crypto
 
 if TYPE_CHECKING:
+    from cryptography import x509
+
     from ..state import Backend
 
 C = TypeVar("C", bound="CertificateRecord")

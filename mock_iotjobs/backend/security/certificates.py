@@ -12,14 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
-from cryptography import x509
-
 from ...protocol.errors import ServiceError, already_exists, invalid_request, not_found
-from . import crypto
 from .ca_certificates import CACertificate
 from .certificate_record import CertificateRecord, validation_error
+from .lazy_crypto import crypto
 
 if TYPE_CHECKING:
+    from cryptography import x509
+
     from ..state import Backend
 
 # Statuses that only IoT itself sets (transfers, just-in-time registration).
